@@ -1,0 +1,113 @@
+# gisportal: the two commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PG_VERSION ?= 15
+APT_PACKAGES := postgresql-$(PG_VERSION) postgresql-$(PG_VERSION)-postgis-3 gdal-bin libgeos-c1v5 libproj25 proj-bin binutils
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DB_NAME := gisportal
+export DJANGO_SETTINGS_MODULE := gisportal.settings
+export PYTHONDONTWRITEBYTECODE := 1
+# Demo accounts and the demo city: on for make run/test, off unless asked for elsewhere.
+export GISPORTAL_DEMO ?= 1
+# DEBUG stays off; the secret key is generated once per checkout into var/secret_key.
+ifndef SECRET_KEY
+SECRET_KEY := $(shell mkdir -p var && { [ -s var/secret_key ] || (umask 077; $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key); } && cat var/secret_key)
+endif
+export SECRET_KEY
+
+.PHONY: help run test stop deps venv db migrate demo serve bench clean-db
+
+help:
+	@echo "make run    install what is missing, start PostGIS under var/, migrate, load the demo city, serve on http://$(HOST):$(PORT)"
+	@echo "make test   the same set-up without serving, then the whole test suite"
+	@echo "make stop   stop the server and the local PostGIS cluster"
+	@echo "make bench  run the benchmarks in bench/ (see bench/README.md)"
+
+## ---- set-up shared by run and test ------------------------------------------------------
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if ! $(PYTHON) -c "import ensurepip, venv" >/dev/null 2>&1; then missing="$$missing python3-venv"; fi; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing system packages:$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	  else \
+	    echo "Missing system packages. Run this, then make again:"; \
+	    echo "  sudo apt-get install -y --no-install-recommends$$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+venv: deps $(VENV)/.installed
+
+db: deps
+ifdef DATABASE_URL
+	@echo "DATABASE_URL is set: using that database; the local cluster is not touched."
+else
+	@scripts/pg.sh start
+	@scripts/pg.sh ensure-db $(DB_NAME)
+endif
+
+migrate: venv db
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py ensure_demo_accounts
+	$(PY) manage.py collectstatic --noinput -v 0
+
+demo: migrate
+	$(PY) manage.py load_demo_city --if-empty
+
+## ---- the two commands -------------------------------------------------------------------
+run: demo
+	@mkdir -p var/log var/run
+	@if [ -f var/run/gunicorn.pid ] && kill -0 $$(cat var/run/gunicorn.pid) 2>/dev/null; then \
+	  echo "Server already running (pid $$(cat var/run/gunicorn.pid)): reloading it"; \
+	  kill -HUP $$(cat var/run/gunicorn.pid); \
+	else \
+	  $(VENV)/bin/gunicorn gisportal.wsgi:application --bind $(HOST):$(PORT) --workers 3 --timeout 120 \
+	    --daemon --pid var/run/gunicorn.pid --error-logfile var/log/gunicorn.log --capture-output; \
+	fi
+	@$(PY) scripts/wait_healthy.py http://$(HOST):$(PORT)/healthz || { tail -n 20 var/log/gunicorn.log; exit 1; }
+	@echo ""
+	@echo "gisportal is serving on http://$(HOST):$(PORT)/"
+	@echo "  health        http://$(HOST):$(PORT)/healthz"
+	@echo "  API docs      http://$(HOST):$(PORT)/api/docs/"
+	@echo "  parcels API   http://$(HOST):$(PORT)/api/parcels/"
+	@echo "  plans API     http://$(HOST):$(PORT)/api/plans/"
+	@echo "  admin         http://$(HOST):$(PORT)/admin/"
+	@echo "  log-ins (demo data only): admin, planner, surveyor, partner / password demo-password"
+	@echo "  API token:    $(PY) manage.py api_token surveyor"
+	@echo "  logs: var/log/gunicorn.log; stop with: make stop"
+
+test: migrate
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+stop:
+	@if [ -f var/run/gunicorn.pid ] && kill -0 $$(cat var/run/gunicorn.pid) 2>/dev/null; then \
+	  kill $$(cat var/run/gunicorn.pid); echo "server stopped"; \
+	  for i in $$(seq 1 50); do kill -0 $$(cat var/run/gunicorn.pid 2>/dev/null) 2>/dev/null || break; sleep 0.1; done; \
+	fi
+	@rm -f var/run/gunicorn.pid
+ifndef DATABASE_URL
+	@[ -x scripts/pg.sh ] && scripts/pg.sh stop && echo "database stopped"
+endif
+
+bench: demo
+	$(PY) bench/run_all.py
+
+clean-db: stop
+	rm -rf var/pgdata

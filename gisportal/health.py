@@ -1,0 +1,28 @@
+"""GET /healthz: is the server up, and can it reach PostGIS?"""
+
+from __future__ import annotations
+
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Answer 200 with the PostGIS version, or 503 with the reason the database is unreachable."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT postgis_lib_version()")
+            (version,) = cursor.fetchone()
+    except DatabaseError as exc:
+        # Drop the broken connection now so the next request reconnects by itself.
+        connection.close_if_unusable_or_obsolete()
+        try:
+            connection.close()
+        except DatabaseError:
+            pass
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return JsonResponse({"status": "unavailable", "database": "unreachable", "reason": reason}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok", "postgis": version})

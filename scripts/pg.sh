@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Project-local PostGIS cluster under var/: no system service, no root-owned config.
+# Usage: scripts/pg.sh start|stop|status|ensure-db NAME
+# The server listens only on a Unix socket in var/run, so two checkouts never collide.
+# As root, the cluster runs as the `postgres` user (PostgreSQL refuses to run as root).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PGDATA="$ROOT/var/pgdata"
+SOCKDIR="$ROOT/var/run"
+LOGDIR="$ROOT/var/log"
+PGPORT="${GISPORTAL_PGPORT:-5432}"
+SUPERUSER="gisportal"
+
+PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+[ -x "$PGBIN/pg_ctl" ] || { echo "pg.sh: PostgreSQL server binaries not found under /usr/lib/postgresql (run make deps)" >&2; exit 1; }
+
+as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+psql_local() {
+  "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$SOCKDIR" -p "$PGPORT" -U "$SUPERUSER" "$@"
+}
+
+running() {
+  [ -f "$PGDATA/postmaster.pid" ] && as_owner "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1
+}
+
+init() {
+  mkdir -p "$ROOT/var" "$SOCKDIR" "$LOGDIR"
+  if [ "$(id -u)" = 0 ]; then
+    # postgres must be able to reach var/ through every parent directory.
+    if ! runuser -u postgres -- test -x "$ROOT/var"; then
+      echo "pg.sh: user postgres cannot reach $ROOT/var (a parent directory is not world-executable); move the checkout or chmod o+x its parents" >&2
+      exit 1
+    fi
+    chown postgres: "$SOCKDIR" "$LOGDIR"
+  fi
+  if [ ! -f "$PGDATA/PG_VERSION" ]; then
+    mkdir -p "$PGDATA"
+    [ "$(id -u)" = 0 ] && chown postgres: "$PGDATA"
+    chmod 700 "$PGDATA"
+    as_owner "$PGBIN/initdb" -D "$PGDATA" -U "$SUPERUSER" --auth=trust -E UTF8 --locale=C.UTF-8 >"$LOGDIR/initdb.log"
+    # A development cluster: durability traded for speed (see README).
+    cat >>"$PGDATA/postgresql.conf" <<EOF
+listen_addresses = ''
+unix_socket_directories = '$SOCKDIR'
+port = $PGPORT
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+shared_buffers = 512MB
+work_mem = 32MB
+maintenance_work_mem = 256MB
+max_connections = 100
+logging_collector = off
+EOF
+  fi
+}
+
+start() {
+  init
+  if running; then return 0; fi
+  # A stale pid file left by a killed server would block the start.
+  rm -f "$PGDATA/postmaster.pid"
+  as_owner "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOGDIR/postgres.log" -w -t 60 start >/dev/null
+}
+
+stop() {
+  if running; then as_owner "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null; fi
+}
+
+ensure_db() {
+  local name="$1"
+  if ! psql_local -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1; then
+    psql_local -d postgres -c "CREATE DATABASE \"$name\""
+  fi
+  psql_local -d "$name" -c "CREATE EXTENSION IF NOT EXISTS postgis"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) if running; then echo "running (socket $SOCKDIR, port $PGPORT)"; else echo "stopped"; exit 3; fi ;;
+  ensure-db) ensure_db "${2:?database name}" ;;
+  *) echo "usage: $0 start|stop|status|ensure-db NAME" >&2; exit 2 ;;
+esac
