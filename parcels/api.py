@@ -1,0 +1,78 @@
+"""The parcel API: thin views that parse, call one selector, and answer GeoJSON."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from parcels import selectors
+from parcels.queries import parse_parcel_query, parse_srid
+
+LIST_PARAMETERS = [
+    OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat in EPSG:4326"),
+    OpenApiParameter("municipality", str, description="municipality code"),
+    OpenApiParameter("district", str, description="district code"),
+    OpenApiParameter("land_use", str, description="residential, commercial, mixed, industrial, public_facility, open_space or road"),
+    OpenApiParameter("status", str, description="active (default), retired or all"),
+    OpenApiParameter("as_of", str, description="YYYY-MM-DD (state at the end of that day) or ISO datetime"),
+    OpenApiParameter("srid", int, description="EPSG code of the output geometry (default 4326, lon/lat)"),
+    OpenApiParameter("page", int),
+    OpenApiParameter("page_size", int, description="at most 1000 (default 100)"),
+]
+SRID_PARAMETER = [OpenApiParameter("srid", int, description="EPSG code of the output geometry (default 4326)")]
+
+
+def _page_link(request, page: int) -> str:
+    params = request.query_params.copy()
+    params["page"] = str(page)
+    return request.build_absolute_uri(request.path) + "?" + urlencode(sorted(params.items()))
+
+
+@extend_schema(parameters=LIST_PARAMETERS, responses={200: OpenApiTypes.OBJECT}, tags=["parcels"])
+@api_view(["GET"])
+def parcel_list(request):
+    """Return the parcels matching the filters as a paginated GeoJSON FeatureCollection."""
+    query = parse_parcel_query(request.query_params)
+    if query.srid != 4326:
+        selectors.check_srid_known(query.srid)
+    qs = selectors.parcels_matching(query)
+    count = qs.count()
+    start = (query.page - 1) * query.page_size
+    features = selectors.feature_rows(qs[start:start + query.page_size], srid=query.srid)
+    last_page = max(1, -(-count // query.page_size))
+    body = {
+        "type": "FeatureCollection",
+        "count": count,
+        "next": _page_link(request, query.page + 1) if query.page < last_page else None,
+        "previous": _page_link(request, query.page - 1) if query.page > 1 else None,
+        "features": features,
+    }
+    if query.srid != 4326:
+        body["crs"] = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{query.srid}"}}
+    return Response(body, content_type="application/geo+json")
+
+
+@extend_schema(parameters=SRID_PARAMETER, responses={200: OpenApiTypes.OBJECT}, tags=["parcels"])
+@api_view(["GET"])
+def parcel_detail(request, municipality: str, parcel_code: str):
+    """Return one parcel with its measurements, neighbours, zoning and lineage."""
+    srid = parse_srid(request.query_params.get("srid"))
+    selectors.check_srid_known(srid)
+    parcel = selectors.parcel_get(municipality=municipality, parcel_code=parcel_code)
+    return Response(selectors.parcel_detail(parcel=parcel, srid=srid), content_type="application/geo+json")
+
+
+@extend_schema(parameters=SRID_PARAMETER, responses={200: OpenApiTypes.OBJECT}, tags=["parcels"])
+@api_view(["GET"])
+def parcel_history(request, municipality: str, parcel_code: str):
+    """Return every version of a parcel, newest first."""
+    srid = parse_srid(request.query_params.get("srid"))
+    selectors.check_srid_known(srid)
+    parcel = selectors.parcel_get(municipality=municipality, parcel_code=parcel_code)
+    features = selectors.parcel_history(parcel=parcel, srid=srid)
+    return Response({"type": "FeatureCollection", "count": len(features), "features": features},
+                    content_type="application/geo+json")

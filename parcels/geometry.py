@@ -1,0 +1,75 @@
+"""Geometry checks at the boundary: polygonal, valid or repaired, or rejected with a reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from parcels import crs
+
+REPAIR_MAX_AREA_CHANGE = 0.001  # 0.1 %
+
+
+@dataclass(frozen=True)
+class Checked:
+    geom: BaseGeometry | None  # a valid MultiPolygon, or None when rejected
+    repaired: bool
+    reason: str | None  # why it was rejected
+
+
+def polygonal_part(geom: BaseGeometry) -> BaseGeometry:
+    """Return the polygons of GEOM (a collection's other parts dropped) as one MultiPolygon."""
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    polygons = [p for g in parts for p in shapely.get_parts(g)]
+    return shapely.MultiPolygon(polygons)
+
+
+def as_multipolygon(geom: BaseGeometry) -> BaseGeometry:
+    return shapely.MultiPolygon([geom]) if geom.geom_type == "Polygon" else geom
+
+
+def check_polygons(geoms: np.ndarray, *, srid: int, metric_srid: int,
+                   max_area_change: float = REPAIR_MAX_AREA_CHANGE) -> list[Checked]:
+    """Check each geometry: keep the valid ones, repair the invalid ones if the area barely moves.
+
+    Area change is measured in the metric CRS, between the invalid geometry's ring area and the
+    polygonal part of make_valid's result.
+    """
+    results: list[Checked] = []
+    missing = shapely.is_missing(geoms)
+    valid = np.zeros(len(geoms), dtype=bool)
+    valid[~missing] = shapely.is_valid(geoms[~missing])
+    for geom, is_missing, is_valid in zip(geoms, missing, valid):
+        if is_missing:
+            results.append(Checked(None, False, "no geometry"))
+        elif geom.is_empty:
+            results.append(Checked(None, False, "empty geometry"))
+        elif geom.geom_type not in ("Polygon", "MultiPolygon"):
+            results.append(Checked(None, False, f"geometry is a {geom.geom_type}, not a polygon"))
+        elif not np.all(np.isfinite(shapely.get_coordinates(geom))):
+            results.append(Checked(None, False, "geometry has NaN or infinite coordinates"))
+        elif is_valid:
+            results.append(Checked(as_multipolygon(geom), False, None))
+        else:
+            results.append(_repair(geom, srid=srid, metric_srid=metric_srid, max_area_change=max_area_change))
+    return results
+
+
+def _repair(geom: BaseGeometry, *, srid: int, metric_srid: int, max_area_change: float) -> Checked:
+    why = shapely.is_valid_reason(geom)
+    fixed = polygonal_part(shapely.make_valid(geom))
+    before = crs.transform(geom, srid, metric_srid).area
+    after = crs.transform(fixed, srid, metric_srid).area
+    if fixed.is_empty or before <= 0:
+        return Checked(None, False, f"invalid geometry ({why}) with no area left after repair")
+    change = abs(after - before) / before
+    if change < max_area_change:
+        return Checked(fixed, True, None)
+    return Checked(
+        None, False,
+        f"invalid geometry ({why}); repair would change its area by {change:.2%} "
+        f"({before:.1f} m² to {after:.1f} m²), over the {max_area_change:.1%} limit",
+    )

@@ -1,0 +1,301 @@
+"""Bulk import of parcels from any GDAL source: upsert by parcel code, with full history.
+
+Rows are checked in Python (vectorised shapely), staged with COPY into a temporary table, then
+merged by set-based SQL in one transaction: created, updated (new version) or unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import shapely
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+from parcels import crs
+from parcels.geometry import check_polygons
+from parcels.models import LandUse, Municipality
+from parcels.sources import SourceError, SourceTable, read_source
+
+TARGETS = ("parcel_code", "plan_no", "block_no", "parcel_no", "district", "land_use", "zone_code", "stated_area")
+ALIASES = {
+    "parcel_code": ("parcel_code", "code"),
+    "plan_no": ("plan_no", "plan"),
+    "block_no": ("block_no", "block"),
+    "parcel_no": ("parcel_no", "parcel", "lot_no"),
+    "district": ("district", "district_code"),
+    "land_use": ("land_use", "landuse", "use"),
+    "zone_code": ("zone_code", "zone", "zoning"),
+    "stated_area": ("stated_area", "stated_area_m2", "area_m2"),
+}
+LAND_USES = {choice.value for choice in LandUse}
+CODE_MAX_LENGTH = 64
+
+
+@dataclass
+class ImportSummary:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    repaired: int = 0
+    rejected: int = 0
+    rejects_path: str | None = None
+    rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (row, code, reason)
+
+    def line(self) -> str:
+        text = (
+            f"read {self.read}, created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"repaired {self.repaired}, rejected {self.rejected}"
+        )
+        if self.rejects_path:
+            text += f" (reasons in {self.rejects_path})"
+        return text
+
+
+def field_mapping(table: SourceTable, *, code_field: str | None, field_map: dict[str, str]) -> dict[str, str]:
+    """Return target → source field; refuse unknown targets and fields the source lacks."""
+    by_lower = {f.lower(): f for f in table.fields}
+    mapping: dict[str, str] = {}
+    for target in TARGETS:
+        for alias in ALIASES[target]:
+            if alias in by_lower:
+                mapping[target] = by_lower[alias]
+                break
+    explicit = dict(field_map)
+    if code_field:
+        explicit["parcel_code"] = code_field
+    for target, source in explicit.items():
+        if target not in TARGETS:
+            raise SourceError(f"--map names an unknown target {target!r}; targets are: {', '.join(TARGETS)}")
+        if source not in table.fields:
+            if source.lower() in by_lower:
+                source = by_lower[source.lower()]
+            else:
+                raise SourceError(
+                    f"field {source!r} is not in layer {table.layer!r}; its fields are: {', '.join(table.fields)}"
+                )
+        mapping[target] = source
+    if "parcel_code" not in mapping and "parcel_no" not in mapping:
+        raise SourceError(
+            f"no parcel code field in layer {table.layer!r}: pass --code-field; fields are: {', '.join(table.fields)}"
+        )
+    return mapping
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if not np.isfinite(value):
+            return ""
+        if value.is_integer():
+            return str(int(value))
+    return str(value).strip()
+
+
+def _number(value) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return r"\N"
+    return str(value).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ").replace("\r", " ")
+
+
+STAGE_SQL = """
+CREATE TEMP TABLE parcel_stage (
+    row_no integer, parcel_code text, plan_no text, block_no text, parcel_no text,
+    district_code text, land_use text, zone_code text, stated_area double precision,
+    geom geometry(MultiPolygon, {srid}), district_id bigint, area_m2 double precision,
+    perimeter_m double precision, parcel_id bigint, is_new boolean, is_changed boolean
+) ON COMMIT DROP
+"""
+
+MERGE_SQL = [
+    # Measurements in the municipality's metric CRS; districts by code, else by location.
+    """
+    UPDATE parcel_stage s SET
+        area_m2 = ST_Area(ST_Transform(s.geom, %(metric)s)),
+        perimeter_m = ST_Perimeter(ST_Transform(s.geom, %(metric)s))
+    """,
+    """
+    UPDATE parcel_stage s SET district_id = d.id FROM parcels_district d
+    WHERE d.municipality_id = %(municipality)s AND s.district_code <> '' AND d.code = s.district_code
+    """,
+    """
+    UPDATE parcel_stage s SET district_id = (
+        SELECT d.id FROM parcels_district d
+        WHERE d.municipality_id = %(municipality)s AND ST_Intersects(d.geom, ST_PointOnSurface(s.geom))
+        ORDER BY d.id LIMIT 1)
+    WHERE s.district_id IS NULL
+    """,
+    """
+    UPDATE parcel_stage s SET parcel_id = p.id, is_new = false,
+        is_changed = (
+            p.plan_no IS DISTINCT FROM s.plan_no OR p.block_no IS DISTINCT FROM s.block_no
+            OR p.parcel_no IS DISTINCT FROM s.parcel_no OR p.district_id IS DISTINCT FROM s.district_id
+            OR p.land_use IS DISTINCT FROM s.land_use OR p.zone_code IS DISTINCT FROM s.zone_code
+            OR p.stated_area_m2 IS DISTINCT FROM s.stated_area
+            OR ST_AsBinary(p.geom) IS DISTINCT FROM ST_AsBinary(s.geom))
+    FROM parcels_parcel p
+    WHERE p.municipality_id = %(municipality)s AND p.parcel_code = s.parcel_code
+    """,
+    "UPDATE parcel_stage SET is_new = true, is_changed = false WHERE parcel_id IS NULL",
+]
+
+INSERT_NEW_SQL = """
+INSERT INTO parcels_parcel (municipality_id, parcel_code, plan_no, block_no, parcel_no, district_id, land_use,
+    zone_code, stated_area_m2, area_m2, perimeter_m, status, geom, version, valid_from, updated_at)
+SELECT %(municipality)s, parcel_code, plan_no, block_no, parcel_no, district_id, land_use, zone_code,
+    stated_area, area_m2, perimeter_m, 'active', geom, 1, %(now)s, %(now)s
+FROM parcel_stage WHERE is_new
+"""
+
+CLOSE_VERSIONS_SQL = """
+UPDATE parcels_parcelversion v SET valid_to = %(now)s
+FROM parcel_stage s WHERE s.is_changed AND v.parcel_id = s.parcel_id AND v.valid_to IS NULL
+"""
+
+UPDATE_CHANGED_SQL = """
+UPDATE parcels_parcel p SET plan_no = s.plan_no, block_no = s.block_no, parcel_no = s.parcel_no,
+    district_id = s.district_id, land_use = s.land_use, zone_code = s.zone_code,
+    stated_area_m2 = s.stated_area, area_m2 = s.area_m2, perimeter_m = s.perimeter_m, geom = s.geom,
+    version = p.version + 1, updated_at = %(now)s
+FROM parcel_stage s WHERE s.is_changed AND p.id = s.parcel_id
+"""
+
+INSERT_VERSIONS_SQL = """
+INSERT INTO parcels_parcelversion (parcel_id, version, valid_from, valid_to, change, change_source,
+    plan_no, block_no, parcel_no, district_id, land_use, zone_code, stated_area_m2, area_m2, perimeter_m,
+    status, geom)
+SELECT p.id, p.version, %(now)s, NULL, CASE WHEN s.is_new THEN 'created' ELSE 'updated' END, %(source)s,
+    p.plan_no, p.block_no, p.parcel_no, p.district_id, p.land_use, p.zone_code, p.stated_area_m2,
+    p.area_m2, p.perimeter_m, p.status, p.geom
+FROM parcel_stage s JOIN parcels_parcel p
+    ON p.municipality_id = %(municipality)s AND p.parcel_code = s.parcel_code
+WHERE s.is_new OR s.is_changed
+"""
+
+
+def import_parcels(
+    *,
+    path: str,
+    municipality: Municipality,
+    layer: str | None = None,
+    srid: int | None = None,
+    code_field: str | None = None,
+    field_map: dict[str, str] | None = None,
+    rejects_path: str | None = None,
+    progress: bool = False,
+    at: datetime | None = None,
+) -> ImportSummary:
+    """Upsert the parcels of PATH into MUNICIPALITY by parcel code; one transaction."""
+    table = read_source(path, layer=layer, srid=srid, preferred_layers=("parcels", "parcel", "lots"))
+    mapping = field_mapping(table, code_field=code_field, field_map=field_map or {})
+    summary = ImportSummary(read=len(table))
+    now = at or timezone.now()
+    storage = settings.STORAGE_SRID
+
+    geoms = crs.transform(table.geoms, table.srid, storage)
+    checked = []
+    for start in tqdm(range(0, len(geoms), 2000), desc="checking geometry", unit="k rows", disable=not progress):
+        checked.extend(check_polygons(geoms[start:start + 2000], srid=storage, metric_srid=municipality.metric_srid))
+
+    def column(target: str) -> list:
+        source = mapping.get(target)
+        return list(table.field(source)) if source else [None] * len(table)
+
+    codes, plans, blocks, numbers = column("parcel_code"), column("plan_no"), column("block_no"), column("parcel_no")
+    districts, uses, zones, areas = column("district"), column("land_use"), column("zone_code"), column("stated_area")
+
+    rows: list[tuple] = []
+    first_row_of: dict[str, int] = {}
+    for i, result in enumerate(checked):
+        plan, block, number = _text(plans[i]), _text(blocks[i]), _text(numbers[i])
+        code = _text(codes[i]) if "parcel_code" in mapping else "-".join([plan, block, number])
+        reason = None
+        land_use = (_text(uses[i]).lower().replace(" ", "_") or LandUse.RESIDENTIAL.value)
+        if not code or code.strip("-") == "":
+            reason = "missing parcel code"
+        elif len(code) > CODE_MAX_LENGTH or not _url_safe(code):
+            reason = f"parcel code {code!r} is not URL-safe (letters, digits, '.', '_', '-'; at most 64)"
+        elif code in first_row_of:
+            reason = f"duplicate parcel code {code!r} (first at row {first_row_of[code] + 1})"
+        elif land_use not in LAND_USES:
+            reason = f"unknown land use {land_use!r}; expected one of {', '.join(sorted(LAND_USES))}"
+        elif result.geom is None:
+            reason = result.reason
+        if reason:
+            summary.rejects.append((i + 1, code, reason))
+            continue
+        first_row_of[code] = i
+        summary.repaired += result.repaired
+        rows.append((i + 1, code, plan, block, number, _text(districts[i]), land_use, _text(zones[i]),
+                     _number(areas[i]), result.geom))
+    summary.rejected = len(summary.rejects)
+
+    params = {"municipality": municipality.pk, "metric": municipality.metric_srid, "now": now,
+              "source": f"import {os.path.basename(path)}"[:200]}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS parcel_stage")
+        cursor.execute(STAGE_SQL.format(srid=int(storage)))
+        wkb = shapely.to_wkb(np.array([r[-1] for r in rows], dtype=object), hex=True, include_srid=False)
+        for start in tqdm(range(0, len(rows), 5000), desc="staging", unit="5k rows", disable=not progress):
+            buffer = io.StringIO()
+            for row, hexwkb in zip(rows[start:start + 5000], wkb[start:start + 5000]):
+                buffer.write("\t".join(_copy_text(v) for v in row[:-1]) + f"\tSRID={storage};{hexwkb}\n")
+            buffer.seek(0)
+            cursor.copy_expert(
+                "COPY parcel_stage (row_no, parcel_code, plan_no, block_no, parcel_no, district_code, land_use, "
+                "zone_code, stated_area, geom) FROM STDIN", buffer)
+        for sql in MERGE_SQL:
+            cursor.execute(sql, params)
+        cursor.execute(INSERT_NEW_SQL, params)
+        summary.created = cursor.rowcount
+        cursor.execute(CLOSE_VERSIONS_SQL, params)
+        cursor.execute(UPDATE_CHANGED_SQL, params)
+        summary.updated = cursor.rowcount
+        cursor.execute(INSERT_VERSIONS_SQL, params)
+        cursor.execute("DROP TABLE parcel_stage")
+    summary.unchanged = len(rows) - summary.created - summary.updated
+
+    if summary.rejects:
+        summary.rejects_path = write_rejects(summary.rejects, path=path, rejects_path=rejects_path,
+                                             table=table, geoms_by_row=table.geoms)
+    return summary
+
+
+def _url_safe(code: str) -> bool:
+    import re
+
+    return re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", code) is not None
+
+
+def write_rejects(rejects, *, path: str, rejects_path: str | None, table: SourceTable, geoms_by_row) -> str:
+    """Write the rejected rows, with their reason and geometry as WKT, to a CSV file."""
+    target = Path(rejects_path) if rejects_path else Path(settings.BASE_DIR) / "var" / "rejects" / (
+        Path(path).stem + ".rejects.csv")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["row", "parcel_code", "reason", "wkt"])
+        for row, code, reason in rejects:
+            geom = geoms_by_row[row - 1]
+            writer.writerow([row, code, reason, "" if geom is None else shapely.to_wkt(geom, rounding_precision=9)])
+    return str(target)

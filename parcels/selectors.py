@@ -1,0 +1,184 @@
+"""Reads from the parcel registry. Spatial filters go through ORM lookups, never SQL strings."""
+
+from __future__ import annotations
+
+import json
+
+import shapely
+from django.conf import settings
+from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
+from django.contrib.gis.geos import Polygon
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+
+from gisportal.errors import InvalidParameter, NotFound
+from parcels import crs
+from parcels.measurements import measure_parcel
+from parcels.models import Municipality, Parcel, ParcelStatus, ParcelVersion, ZoningDistrict
+from parcels.queries import ParcelQuery
+
+NEIGHBOUR_TOLERANCE_M = 0.5
+PROPERTIES = ("parcel_code", "plan_no", "block_no", "parcel_no", "land_use", "zone_code", "stated_area_m2",
+              "area_m2", "perimeter_m", "status", "version", "valid_from", "valid_to")
+
+
+def bbox_polygon(bbox: tuple[float, float, float, float]) -> Polygon:
+    """Return the lon/lat bbox as a polygon in the storage SRID (exact: Mercator keeps it a rectangle)."""
+    polygon = Polygon.from_bbox(bbox)
+    polygon.srid = crs.WGS84
+    moved = crs.transform(shapely.from_wkb(bytes(polygon.wkb)), crs.WGS84, settings.STORAGE_SRID)
+    result = Polygon(list(moved.exterior.coords), srid=settings.STORAGE_SRID)
+    return result
+
+
+def check_srid_known(srid: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM spatial_ref_sys WHERE srid = %s", [srid])
+        if cursor.fetchone() is None:
+            raise InvalidParameter(f"srid: EPSG:{srid} is not known to the database")
+
+
+def parcels_matching(query: ParcelQuery) -> QuerySet:
+    """Return parcels (or, with as_of, the parcel versions valid then) matching QUERY, as value rows."""
+    if query.as_of is not None:
+        qs = ParcelVersion.objects.filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gt=query.as_of), valid_from__lte=query.as_of
+        ).annotate(parcel_code=F("parcel__parcel_code"), municipality_code=F("parcel__municipality__code"),
+                   valid_from_parcel=F("parcel__valid_from"))
+        prefix = "parcel__"
+    else:
+        qs = Parcel.objects.annotate(municipality_code=F("municipality__code"))
+        prefix = ""
+    if query.municipality:
+        qs = qs.filter(**{f"{prefix}municipality__code": query.municipality})
+    if query.district:
+        qs = qs.filter(district__code=query.district)
+    if query.land_use:
+        qs = qs.filter(land_use=query.land_use)
+    status = query.status or ParcelStatus.ACTIVE
+    if status != "all":
+        qs = qs.filter(status=status)
+    if query.bbox:
+        qs = qs.filter(geom__intersects=bbox_polygon(query.bbox))
+    return qs.order_by(f"{prefix}municipality_id", f"{prefix}parcel_code" if not prefix else "parcel__parcel_code")
+
+
+def feature_rows(qs: QuerySet, *, srid: int, extra: tuple[str, ...] = ()) -> list[dict]:
+    """Return GeoJSON features for the rows of QS, geometry transformed and encoded in the database."""
+    geometry = AsGeoJSON(Transform("geom", srid) if srid != settings.STORAGE_SRID else "geom",
+                         precision=7 if crs.is_geographic(srid) else 3)
+    fields = [f for f in PROPERTIES if f not in ("valid_from", "valid_to")] + ["municipality_code", *extra]
+    rows = qs.annotate(geometry_json=geometry, district_code=F("district__code")).values(
+        *fields, "district_code", "valid_from", "valid_to", "geometry_json")
+    return [to_feature(row) for row in rows]
+
+
+def to_feature(row: dict) -> dict:
+    geometry = json.loads(row.pop("geometry_json")) if row.get("geometry_json") else None
+    properties = {
+        "municipality": row.pop("municipality_code"),
+        **{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()},
+    }
+    return {"type": "Feature", "id": f"{properties['municipality']}/{properties['parcel_code']}",
+            "geometry": geometry, "properties": properties}
+
+
+def parcel_get(*, municipality: str, parcel_code: str) -> Parcel:
+    parcel = (Parcel.objects.select_related("municipality", "district", "created_by_plan", "retired_by_plan")
+              .filter(municipality__code=municipality, parcel_code=parcel_code).first())
+    if parcel is None:
+        raise NotFound(f"no parcel {parcel_code!r} in municipality {municipality!r}")
+    return parcel
+
+
+def street_rows_metric(*, municipality: Municipality, around, distance_m: float = 100.0):
+    """Return the union of street rights-of-way near AROUND, in the municipality's metric CRS.
+
+    Right-of-way polygons where the data has them, and centrelines buffered by half their width.
+    """
+    metric = municipality.metric_srid
+    sql = """
+        WITH area AS (SELECT ST_Expand(%(geom)s::geometry, %(reach)s) AS box)
+        SELECT ST_AsBinary(ST_Union(g)) FROM (
+            SELECT ST_Transform(r.geom, %(metric)s) AS g FROM parcels_streetrightofway r, area
+            WHERE r.municipality_id = %(m)s AND r.geom && area.box
+            UNION ALL
+            SELECT ST_Buffer(ST_Transform(s.centreline, %(metric)s), s.row_width_m / 2, 'endcap=flat join=mitre')
+            FROM parcels_street s, area
+            WHERE s.municipality_id = %(m)s AND s.row_width_m > 0 AND s.centreline && area.box
+        ) AS parts
+    """
+    with connection.cursor() as cursor:
+        # Storage units are not metres: reach generously (3x), the exact test is made in metres.
+        cursor.execute(sql, {"geom": around.ewkb, "reach": distance_m * 3, "metric": metric, "m": municipality.pk})
+        (wkb,) = cursor.fetchone()
+    return shapely.from_wkb(bytes(wkb)) if wkb else None
+
+
+def neighbours_of(parcel: Parcel) -> list[str]:
+    """Return the codes of active parcels within NEIGHBOUR_TOLERANCE_M of PARCEL, measured in metres."""
+    metric = parcel.municipality.metric_srid
+    sql = """
+        SELECT p.parcel_code FROM parcels_parcel p, parcels_parcel me
+        WHERE me.id = %(id)s AND p.municipality_id = me.municipality_id AND p.id <> me.id
+          AND p.status = 'active' AND p.geom && ST_Expand(me.geom, %(reach)s)
+          AND ST_DWithin(ST_Transform(p.geom, %(metric)s), ST_Transform(me.geom, %(metric)s), %(tol)s)
+        ORDER BY p.parcel_code
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"id": parcel.pk, "reach": NEIGHBOUR_TOLERANCE_M * 3, "metric": metric,
+                             "tol": NEIGHBOUR_TOLERANCE_M})
+        return [code for (code,) in cursor.fetchall()]
+
+
+def zoning_of(parcel: Parcel) -> list[dict]:
+    """Return the zoning districts the parcel lies in, with the share of its area in each."""
+    zones = (ZoningDistrict.objects.filter(municipality=parcel.municipality, geom__intersects=parcel.geom)
+             .values("zone_code", "name_en", "name_ar", "allowed_uses", "geom"))
+    parcel_area = parcel.geom.area or 1.0
+    out = []
+    for zone in zones:
+        share = zone.pop("geom").intersection(parcel.geom).area / parcel_area
+        if share > 0.001:
+            out.append({**zone, "share_pct": round(share * 100, 2)})
+    return sorted(out, key=lambda z: -z["share_pct"])
+
+
+def lineage_of(parcel: Parcel) -> dict:
+    parents = (Parcel.objects.filter(retired_by_plan=parcel.created_by_plan).values_list("parcel_code", flat=True)
+               if parcel.created_by_plan_id else [])
+    children = (Parcel.objects.filter(created_by_plan=parcel.retired_by_plan).values_list("parcel_code", flat=True)
+                if parcel.retired_by_plan_id else [])
+    return {
+        "created_by_plan": parcel.created_by_plan_id,
+        "retired_by_plan": parcel.retired_by_plan_id,
+        "parents": sorted(parents),
+        "children": sorted(children),
+    }
+
+
+def parcel_detail(*, parcel: Parcel, srid: int) -> dict:
+    """Return the parcel as a GeoJSON Feature with measurements, neighbours, zoning and lineage."""
+    qs = Parcel.objects.filter(pk=parcel.pk).annotate(municipality_code=F("municipality__code"))
+    feature = feature_rows(qs, srid=srid)[0]
+    metric_srid = parcel.municipality.metric_srid
+    geom_storage = shapely.from_wkb(bytes(parcel.geom.wkb))
+    geom_metric = crs.transform(geom_storage, settings.STORAGE_SRID, metric_srid)
+    geom_wgs84 = crs.transform(geom_storage, settings.STORAGE_SRID, crs.WGS84)
+    rows = street_rows_metric(municipality=parcel.municipality, around=parcel.geom)
+    feature["properties"].update({
+        "measurements": {**measure_parcel(geom_metric, geom_wgs84, rows).as_dict(), "crs": f"EPSG:{metric_srid}"},
+        "district_name_en": parcel.district.name_en if parcel.district else None,
+        "neighbours": neighbours_of(parcel),
+        "zoning": zoning_of(parcel),
+        "lineage": lineage_of(parcel),
+    })
+    return feature
+
+
+def parcel_history(*, parcel: Parcel, srid: int) -> list[dict]:
+    """Return every version of the parcel as GeoJSON features, newest first."""
+    qs = (ParcelVersion.objects.filter(parcel=parcel)
+          .annotate(parcel_code=F("parcel__parcel_code"), municipality_code=F("parcel__municipality__code"))
+          .order_by("-version"))
+    return feature_rows(qs, srid=srid, extra=("change", "change_source"))

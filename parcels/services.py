@@ -1,0 +1,106 @@
+"""Writes to the parcel registry. Every change to a parcel closes its current version and opens a new one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import shapely
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import transaction
+from django.utils import timezone
+
+from gisportal.errors import Conflict, InvalidParameter
+from parcels import crs
+from parcels.models import ChangeKind, Municipality, Parcel, ParcelStatus, ParcelVersion
+
+VERSIONED_FIELDS = ("plan_no", "block_no", "parcel_no", "district", "land_use", "zone_code", "stated_area_m2",
+                    "area_m2", "perimeter_m", "status", "geom")
+
+
+def municipality_create(*, code: str, name_en: str, name_ar: str = "", boundary_wgs84=None,
+                        metric_srid: int | None = None, centroid_lonlat: tuple[float, float] | None = None,
+                        approval_target_days: int = 60) -> Municipality:
+    """Create a municipality; its metric CRS is the UTM zone of its centroid unless given."""
+    if Municipality.objects.filter(code=code).exists():
+        raise Conflict(f"municipality {code!r} already exists")
+    boundary = None
+    if boundary_wgs84 is not None:
+        boundary_storage = crs.transform(shapely.MultiPolygon(shapely.get_parts(boundary_wgs84)), 4326,
+                                         crs.storage_srid())
+        boundary = GEOSGeometry(memoryview(boundary_storage.wkb), srid=crs.storage_srid())
+        centroid_lonlat = centroid_lonlat or (boundary_wgs84.centroid.x, boundary_wgs84.centroid.y)
+    if metric_srid is None:
+        if centroid_lonlat is None:
+            raise InvalidParameter(f"municipality {code!r} needs a boundary, a centroid or a metric SRID")
+        metric_srid = crs.utm_srid_for(*centroid_lonlat)
+    municipality = Municipality(code=code, name_en=name_en, name_ar=name_ar, boundary=boundary,
+                                metric_srid=metric_srid, approval_target_days=approval_target_days)
+    municipality.full_clean()
+    municipality.save()
+    return municipality
+
+
+def measure_in_place(parcel: Parcel, metric_srid: int) -> None:
+    metric = parcel.geom.transform(metric_srid, clone=True)
+    parcel.area_m2 = round(metric.area, 4)
+    parcel.perimeter_m = round(metric.length, 4)
+
+
+def _snapshot(parcel: Parcel, *, change: str, at: datetime, source: str, by=None) -> ParcelVersion:
+    return ParcelVersion.objects.create(
+        parcel=parcel, version=parcel.version, valid_from=at, change=change, change_source=source[:200],
+        changed_by=by, **{name: getattr(parcel, name) for name in VERSIONED_FIELDS},
+    )
+
+
+@transaction.atomic
+def parcel_create(*, municipality: Municipality, parcel_code: str, geom: GEOSGeometry, at: datetime | None = None,
+                  source: str = "", by=None, created_by_plan=None, **fields) -> Parcel:
+    """Create an active parcel and its first version."""
+    at = at or timezone.now()
+    parcel = Parcel(municipality=municipality, parcel_code=parcel_code, geom=geom, valid_from=at, updated_at=at,
+                    created_by_plan=created_by_plan, **fields)
+    measure_in_place(parcel, municipality.metric_srid)
+    parcel.full_clean(exclude=["created_by_plan", "retired_by_plan"])
+    parcel.save()
+    _snapshot(parcel, change=ChangeKind.CREATED, at=at, source=source, by=by)
+    return parcel
+
+
+@transaction.atomic
+def parcel_update(*, parcel: Parcel, at: datetime | None = None, source: str = "", by=None, **changes) -> Parcel:
+    """Change a parcel's fields or geometry, keeping the previous state as a version."""
+    at = at or timezone.now()
+    parcel = Parcel.objects.select_for_update().select_related("municipality").get(pk=parcel.pk)
+    if parcel.status != ParcelStatus.ACTIVE:
+        raise Conflict(f"parcel {parcel.parcel_code} is retired and cannot be changed")
+    unknown = set(changes) - set(VERSIONED_FIELDS)
+    if unknown:
+        raise InvalidParameter(f"cannot change {', '.join(sorted(unknown))} of a parcel")
+    for name, value in changes.items():
+        setattr(parcel, name, value)
+    measure_in_place(parcel, parcel.municipality.metric_srid)
+    ParcelVersion.objects.filter(parcel=parcel, valid_to__isnull=True).update(valid_to=at)
+    parcel.version += 1
+    parcel.updated_at = at
+    parcel.save()
+    _snapshot(parcel, change=ChangeKind.UPDATED, at=at, source=source, by=by)
+    return parcel
+
+
+@transaction.atomic
+def parcels_retire(*, parcels: list[Parcel], at: datetime | None = None, source: str = "", by=None,
+                   retired_by_plan=None) -> None:
+    """Retire parcels (never delete them): their last version ends, a retired version begins."""
+    at = at or timezone.now()
+    for parcel in Parcel.objects.select_for_update().filter(pk__in=[p.pk for p in parcels]):
+        if parcel.status != ParcelStatus.ACTIVE:
+            raise Conflict(f"parcel {parcel.parcel_code} is already retired")
+        ParcelVersion.objects.filter(parcel=parcel, valid_to__isnull=True).update(valid_to=at)
+        parcel.status = ParcelStatus.RETIRED
+        parcel.valid_to = at
+        parcel.retired_by_plan = retired_by_plan
+        parcel.version += 1
+        parcel.updated_at = at
+        parcel.save()
+        _snapshot(parcel, change=ChangeKind.RETIRED, at=at, source=source, by=by)

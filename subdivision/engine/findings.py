@@ -1,0 +1,27 @@
+"""Finding: one thing wrong with a subdivision plan, in two languages."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shapely.geometry.base import BaseGeometry
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a plan, with the exact offending location in the metric CRS."""
+
+    code: str
+    severity: str
+    message_en: str
+    message_ar: str
+    features: tuple[str, ...]
+    location: BaseGeometry | None
+    value: float | None = None
+    limit: float | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
