@@ -210,5 +210,6 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        "pyogrio": {"level": "WARNING"},
     },
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,17 +60,27 @@ def check_polygons(geoms: np.ndarray, *, srid: int, metric_srid: int,
 
 
 def _repair(geom: BaseGeometry, *, srid: int, metric_srid: int, max_area_change: float) -> Checked:
-    why = shapely.is_valid_reason(geom)
+    why = readable_reason(shapely.is_valid_reason(geom), srid)
     fixed = polygonal_part(shapely.make_valid(geom))
-    before = crs.transform(geom, srid, metric_srid).area
+    before = abs(crs.transform(geom, srid, metric_srid).area)
     after = crs.transform(fixed, srid, metric_srid).area
-    if fixed.is_empty or before <= 0:
+    if fixed.is_empty:
         return Checked(None, False, f"invalid geometry ({why}) with no area left after repair")
-    change = abs(after - before) / before
+    change = abs(after - before) / before if before > 0 else float("inf")
     if change < max_area_change:
         return Checked(fixed, True, None)
     return Checked(
         None, False,
-        f"invalid geometry ({why}); repair would change its area by {change:.2%} "
+        f"invalid geometry ({why}); repair would change its area by "
+        f"{'more than 100%' if change == float('inf') else format(change, '.2%')} "
         f"({before:.1f} m² to {after:.1f} m²), over the {max_area_change:.1%} limit",
     )
+
+
+def readable_reason(reason: str, srid: int) -> str:
+    """Return GEOS's validity reason with its location in lon/lat rather than storage units."""
+    match = re.match(r"^(.*)\[(-?[\d.e+-]+) (-?[\d.e+-]+)\]$", reason)
+    if not match:
+        return reason
+    point = crs.transform(shapely.Point(float(match[2]), float(match[3])), srid, crs.WGS84)
+    return f"{match[1]} at lon {point.x:.7f}, lat {point.y:.7f}"

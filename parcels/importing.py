@@ -34,10 +34,11 @@ ALIASES = {
     "district": ("district", "district_code"),
     "land_use": ("land_use", "landuse", "use"),
     "zone_code": ("zone_code", "zone", "zoning"),
-    "stated_area": ("stated_area", "stated_area_m2", "area_m2"),
+    "stated_area": ("stated_area", "stated_area_m2", "area_m2", "stated_are"),  # shapefiles cut names at 10
 }
 LAND_USES = {choice.value for choice in LandUse}
 CODE_MAX_LENGTH = 64
+SAME_GEOMETRY_WITHIN = 0.001  # storage units (Web Mercator metres: under 1 mm on the ground)
 
 
 @dataclass
@@ -152,7 +153,10 @@ MERGE_SQL = [
             OR p.parcel_no IS DISTINCT FROM s.parcel_no OR p.district_id IS DISTINCT FROM s.district_id
             OR p.land_use IS DISTINCT FROM s.land_use OR p.zone_code IS DISTINCT FROM s.zone_code
             OR p.stated_area_m2 IS DISTINCT FROM s.stated_area
-            OR ST_AsBinary(p.geom) IS DISTINCT FROM ST_AsBinary(s.geom))
+            OR (ST_AsBinary(p.geom) IS DISTINCT FROM ST_AsBinary(s.geom)
+                -- the same shape through another format's rounding is not a change
+                AND NOT (ST_NPoints(p.geom) = ST_NPoints(s.geom)
+                         AND ST_HausdorffDistance(p.geom, s.geom) < %(same_geometry_within)s)))
     FROM parcels_parcel p
     WHERE p.municipality_id = %(municipality)s AND p.parcel_code = s.parcel_code
     """,
@@ -251,6 +255,7 @@ def import_parcels(
     summary.rejected = len(summary.rejects)
 
     params = {"municipality": municipality.pk, "metric": municipality.metric_srid, "now": now,
+              "same_geometry_within": SAME_GEOMETRY_WITHIN,
               "source": f"import {os.path.basename(path)}"[:200]}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS parcel_stage")

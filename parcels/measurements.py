@@ -39,55 +39,58 @@ def geodesic_area_m2(geom_wgs84: BaseGeometry) -> float:
     return abs(area)
 
 
-def frontage_line(geom_metric: BaseGeometry, street_rows_metric: BaseGeometry | None,
-                  tolerance_m: float = FRONTAGE_TOLERANCE_M) -> BaseGeometry:
-    """Return the part of the parcel's boundary that lies on a street right-of-way."""
+def facing_lengths(ring, street_rows_metric: BaseGeometry | None,
+                   tolerance_m: float = FRONTAGE_TOLERANCE_M) -> np.ndarray:
+    """Return, for each edge of a counter-clockwise ring, the length of it that faces a street.
+
+    An edge faces a street where, shifted outwards by the tolerance, it lies on the right-of-way.
+    Shifting rather than buffering the street keeps side boundaries between neighbours out.
+    """
+    start, end = ring[:-1], ring[1:]
+    vec = end - start
+    length = np.hypot(vec[:, 0], vec[:, 1])
     if street_rows_metric is None or street_rows_metric.is_empty:
-        return shapely.LineString()
-    return shapely.intersection(geom_metric.boundary, street_rows_metric.buffer(tolerance_m))
+        return np.zeros(len(length))
+    outward = np.column_stack([vec[:, 1], -vec[:, 0]]) / np.maximum(length, 1e-12)[:, None] * tolerance_m
+    shifted = shapely.linestrings(np.stack([start + outward, end + outward], axis=1))
+    return np.minimum(shapely.length(shapely.intersection(shifted, street_rows_metric)), length)
 
 
-def depth_m(geom_metric: BaseGeometry, frontage: BaseGeometry) -> float | None:
-    """Return how far the parcel reaches back from its frontage, perpendicular to it."""
-    if frontage.is_empty:
-        return None
-    coords = np.asarray(shapely.get_coordinates(frontage))
-    # Direction of the main frontage: the longest straight piece of it.
-    segments = np.stack([coords[:-1], coords[1:]], axis=1) if len(coords) > 1 else None
-    if segments is None:
-        return None
-    lengths = np.linalg.norm(segments[:, 1] - segments[:, 0], axis=1)
-    a, b = segments[int(np.argmax(lengths))]
-    direction = (b - a) / max(np.linalg.norm(b - a), 1e-9)
+def depth_m(geom_metric: BaseGeometry, direction: np.ndarray) -> float:
+    """Return how far the parcel reaches perpendicular to its main frontage DIRECTION (a unit vector)."""
     normal = np.array([-direction[1], direction[0]])
-    offsets = (np.asarray(shapely.get_coordinates(geom_metric)) - a) @ normal
+    offsets = np.asarray(shapely.get_coordinates(geom_metric)) @ normal
     return float(offsets.max() - offsets.min())
 
 
 def measure_parcel(geom_metric: BaseGeometry, geom_wgs84: BaseGeometry,
                    street_rows_metric: BaseGeometry | None = None) -> ParcelMeasurements:
     """Return area, perimeter, edges with length and bearing, frontage and depth of a parcel."""
-    frontage = frontage_line(geom_metric, street_rows_metric)
-    near_street = (
-        street_rows_metric.buffer(FRONTAGE_TOLERANCE_M)
-        if street_rows_metric is not None and not street_rows_metric.is_empty else None
-    )
     edges: list[Edge] = []
-    polygons = list(getattr(geom_metric, "geoms", [geom_metric]))
+    frontage_total, best_facing, best_direction = 0.0, 0.0, None
+    oriented = shapely.orient_polygons(geom_metric, exterior_cw=False)
+    polygons = list(getattr(oriented, "geoms", [oriented]))
     polygons_wgs84 = list(getattr(geom_wgs84, "geoms", [geom_wgs84]))
+    if street_rows_metric is not None:
+        street_rows_metric = shapely.make_valid(street_rows_metric)
     for poly, poly_wgs84 in zip(polygons, polygons_wgs84):
         ring = np.asarray(poly.exterior.coords)
-        ring_wgs84 = np.asarray(poly_wgs84.exterior.coords)
+        # Bearings come from the lon/lat ring, which shares vertex order unless orientation flipped it.
+        ring_wgs84 = np.asarray(shapely.orient_polygons(poly_wgs84, exterior_cw=False).exterior.coords)
         az, _, _ = GEOD.inv(ring_wgs84[:-1, 0], ring_wgs84[:-1, 1], ring_wgs84[1:, 0], ring_wgs84[1:, 1])
-        for i in range(len(ring) - 1):
-            segment = shapely.LineString([ring[i], ring[i + 1]])
-            on_street = bool(near_street is not None and near_street.contains(segment))
-            edges.append(Edge(len(edges), round(segment.length, 3), round(float(az[i]) % 360, 2), on_street))
-    depth = depth_m(geom_metric, frontage)
+        facing = facing_lengths(ring, street_rows_metric)
+        lengths = np.hypot(*(ring[1:] - ring[:-1]).T)
+        for i, (length, face) in enumerate(zip(lengths, facing)):
+            edges.append(Edge(len(edges), round(float(length), 3), round(float(az[i]) % 360, 2),
+                              bool(face > 0.5 * length)))
+            if face > best_facing:
+                best_facing, best_direction = face, (ring[i + 1] - ring[i]) / length
+        frontage_total += float(facing.sum())
+    depth = depth_m(geom_metric, best_direction) if best_direction is not None else None
     return ParcelMeasurements(
         area_m2=round(geom_metric.area, 2),
         perimeter_m=round(geom_metric.length, 2),
-        frontage_m=round(frontage.length, 2),
+        frontage_m=round(frontage_total, 2),
         depth_m=round(depth, 2) if depth is not None else None,
         edges=edges,
     )

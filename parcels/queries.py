@@ -50,7 +50,10 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
 def parse_as_of(raw: str) -> datetime:
     """Return the instant meant by a date (its end: the state at the close of that day) or a datetime."""
     if len(raw) == 10:
-        day = parse_date(raw) if raw[4:5] == "-" else None
+        try:
+            day = parse_date(raw) if raw[4:5] == "-" else None
+        except ValueError:
+            day = None
         if day is None:
             raise InvalidParameter(f"as_of: expected a date YYYY-MM-DD or an ISO 8601 datetime, got {raw!r}")
         end = datetime.combine(day + timedelta(days=1), time.min)

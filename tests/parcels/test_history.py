@@ -1,0 +1,84 @@
+"""Every change to a parcel is kept, and the parcels of any past date can be asked for."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from parcels.models import ParcelStatus, ParcelVersion
+from parcels.services import parcel_update, parcels_retire
+from tests.parcels.factories import make_parcel, metric_to_storage, rect, riyadh
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2024, 1, 10, 9, 0, tzinfo=timezone.utc)
+T1 = datetime(2025, 6, 1, 9, 0, tzinfo=timezone.utc)
+T2 = datetime(2025, 9, 1, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def city(planner):
+    municipality = riyadh()
+    a = make_parcel(municipality, "82-1-1", rect(0, 0, 20, 30), plan_no="82", block_no="1", parcel_no="1", at=T0)
+    b = make_parcel(municipality, "82-1-2", rect(20, 0, 20, 30), plan_no="82", block_no="1", parcel_no="2", at=T0)
+    # On T1, parcel 1 grows by 5 m into a new shape and becomes commercial; on T2 parcel 2 is retired.
+    parcel_update(parcel=a, at=T1, geom=metric_to_storage(rect(0, 0, 25, 30)), land_use="commercial",
+                  source="boundary correction")
+    parcels_retire(parcels=[b], at=T2, source="test")
+    return municipality
+
+
+def _get(api_client, planner, **params):
+    api_client.force_authenticate(planner)
+    response = api_client.get("/api/parcels/", {"municipality": "RUH", **params})
+    assert response.status_code == 200, response.content
+    return {f["properties"]["parcel_code"]: f["properties"] for f in response.json()["features"]}
+
+
+def test_as_of_returns_parcels_as_they_were_before_a_change(city, api_client, planner):
+    before = _get(api_client, planner, as_of="2025-05-31")
+    assert set(before) == {"82-1-1", "82-1-2"}
+    assert before["82-1-1"]["land_use"] == "residential"
+    assert before["82-1-1"]["area_m2"] == pytest.approx(600, abs=0.01)
+    assert before["82-1-1"]["version"] == 1
+
+    after_change = _get(api_client, planner, as_of="2025-06-02")
+    assert after_change["82-1-1"]["land_use"] == "commercial"
+    assert after_change["82-1-1"]["area_m2"] == pytest.approx(750, abs=0.01)
+    assert set(after_change) == {"82-1-1", "82-1-2"}
+
+    after_retirement = _get(api_client, planner, as_of="2025-09-02")
+    assert set(after_retirement) == {"82-1-1"}
+    assert set(_get(api_client, planner)) == {"82-1-1"}
+    assert set(_get(api_client, planner, status="retired")) == {"82-1-2"}
+
+
+def test_before_the_parcels_existed_there_are_none(city, api_client, planner):
+    assert _get(api_client, planner, as_of="2023-12-31") == {}
+
+
+def test_history_lists_every_version_newest_first(city, api_client, planner):
+    api_client.force_authenticate(planner)
+    body = api_client.get("/api/parcels/RUH/82-1-2/history/").json()
+    versions = [(f["properties"]["version"], f["properties"]["change"], f["properties"]["status"])
+                for f in body["features"]]
+    assert versions == [(2, "retired", "retired"), (1, "created", "active")]
+    first, = [f for f in body["features"] if f["properties"]["version"] == 1]
+    assert first["properties"]["valid_to"].startswith("2025-09-01")
+
+
+def test_versions_never_overlap_in_time(city):
+    for parcel_id in ParcelVersion.objects.values_list("parcel_id", flat=True).distinct():
+        versions = list(ParcelVersion.objects.filter(parcel_id=parcel_id).order_by("version"))
+        for older, newer in zip(versions, versions[1:]):
+            assert older.valid_to == newer.valid_from
+        assert versions[-1].valid_to is None
+
+
+def test_a_retired_parcel_cannot_be_changed(city):
+    from gisportal.errors import Conflict
+    from parcels.models import Parcel
+
+    retired = Parcel.objects.get(parcel_code="82-1-2")
+    assert retired.status == ParcelStatus.RETIRED
+    with pytest.raises(Conflict, match="retired"):
+        parcel_update(parcel=retired, land_use="commercial")
