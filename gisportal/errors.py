@@ -47,6 +47,9 @@ def exception_handler(exc, context):
     if isinstance(exc, PlatformError):
         body = {"code": exc.code, "detail": exc.message, **exc.detail}
         return Response(body, status=exc.http_status)
+    if isinstance(getattr(exc, "http_status", None), int) and isinstance(getattr(exc, "code", None), str):
+        # Errors of pure modules (e.g. plan-file readers) carry their status and code the same way.
+        return Response({"code": exc.code, "detail": str(exc)}, status=exc.http_status)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.messages)
     response = drf_exception_handler(exc, context)

@@ -5,6 +5,7 @@ Every setting that matters in production comes from an environment variable; see
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -144,6 +145,13 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 # ---- uploads ----------------------------------------------------------------------------
 PLAN_UPLOAD_MAX_BYTES = env_int("GISPORTAL_PLAN_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
 PLAN_UNCOMPRESSED_MAX_BYTES = env_int("GISPORTAL_PLAN_UNCOMPRESSED_MAX_BYTES", 200 * 1024 * 1024)
+# DXF layer name → plan feature kind; default LOTS, ROADS, OPEN_SPACE, UTILITY.
+try:
+    PLAN_DXF_LAYERS = json.loads(os.environ.get("GISPORTAL_DXF_LAYERS") or "{}")
+except ValueError:
+    raise ImproperlyConfigured("GISPORTAL_DXF_LAYERS must be a JSON object such as {\"PARCELS\": \"lot\"}") from None
+if not isinstance(PLAN_DXF_LAYERS, dict) or not set(PLAN_DXF_LAYERS.values()) <= {"lot", "road", "open_space", "utility"}:
+    raise ImproperlyConfigured("GISPORTAL_DXF_LAYERS must map DXF layer names to lot, road, open_space or utility")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = os.environ.get("GISPORTAL_UPLOAD_TMP") or None

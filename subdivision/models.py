@@ -59,3 +59,27 @@ class PlanFeature(models.Model):
 
     class Meta:
         ordering = ["plan", "index"]
+
+
+class PlanningRuleSet(models.Model):
+    """The planning limits of one municipality for one land use (defaults: ../shared/DOMAIN.md)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="rule_sets")
+    land_use = models.CharField(max_length=20, choices=LandUse.choices, default=LandUse.RESIDENTIAL)
+    min_lot_area_m2 = models.FloatField(default=400, help_text="One Amana's sample zoning record")
+    min_frontage_m = models.FloatField(default=20, help_text="One Amana's sample zoning record")
+    max_depth_ratio = models.FloatField(default=3, help_text="Common practice")
+    min_road_width_m = models.FloatField(default=12, help_text="One Amana's split checklist (street ≥ 12 m)")
+    min_passage_width_m = models.FloatField(default=8, help_text="One Amana's plan conditions (passages 8 m)")
+    min_public_share_pct = models.FloatField(default=33.33, help_text="Makkah planning guide draft")
+    area_tolerance_pct = models.FloatField(default=1.0, help_text="Stated vs computed area (FAO SOLA)")
+    gap_overlap_tolerance_m2 = models.FloatField(default=0.5, help_text="Per piece; common practice")
+    sliver_thinness = models.FloatField(default=0.1, help_text="4πA/P² below this is a sliver")
+    sliver_min_width_m = models.FloatField(default=1.0)
+    frontage_snap_m = models.FloatField(default=0.5, help_text="How close a lot must be to a road to front it")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["municipality", "land_use"], name="rule_set_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.municipality.code} {self.land_use}"

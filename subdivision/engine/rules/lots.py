@@ -55,7 +55,7 @@ def lot_area_min(ctx: PlanContext, p: Prepared) -> list[Finding]:
     areas = p.areas[p.lot_idx] if len(p.lot_idx) else np.zeros(0)
     out = []
     for i, area in zip(p.lot_idx, areas):
-        if area >= limit or p.geoms[i].is_empty:
+        if round(float(area), 2) >= limit or p.geoms[i].is_empty:  # survey precision: 0.01 m²
             continue
         label = p.labels[i]
         out.append(Finding(
