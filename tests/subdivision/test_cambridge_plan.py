@@ -20,6 +20,7 @@ from tests.conftest import CAMBRIDGE_IMPORT
 pytestmark = [pytest.mark.django_db, pytest.mark.cambridge]
 
 PARENT_CODE = "10935"  # a near-rectangular 1,700 m² parcel on a paved road
+NEIGHBOUR_CODE = "10961"  # the one parcel it shares a boundary with; its other sides face streets
 UTM19 = 32619
 
 
@@ -117,9 +118,13 @@ def test_a_split_of_a_real_parcel_gives_the_expected_findings(cambridge, api_cli
 def test_a_lot_moved_off_its_parent_overlaps_the_neighbours(cambridge, cambridge_gpkg, api_client, surveyor):
     municipality, parent, roads = cambridge
     (lot1, lot2), _ = split_across_frontage(parent, roads)
-    # Push lot 2 three metres further from lot 1.
-    away = np.array(lot2.centroid.coords[0]) - np.array(lot1.centroid.coords[0])
-    dx, dy = away / np.linalg.norm(away) * 3
+    frame = gpd.read_file(cambridge_gpkg, layer="parcels").to_crs(UTM19)
+    neighbour = frame.loc[frame["id"].astype(str) == NEIGHBOUR_CODE].geometry.iloc[0]
+    # Push the half nearer the neighbour three metres towards it.
+    if lot1.distance(neighbour) < lot2.distance(neighbour):
+        lot1, lot2 = lot2, lot1
+    towards = np.array(neighbour.centroid.coords[0]) - np.array(lot2.centroid.coords[0])
+    dx, dy = towards / np.linalg.norm(towards) * 3
     moved = shapely.affinity.translate(lot2, dx, dy)
     api_client.force_authenticate(surveyor)
     report = upload_plan(api_client, [lot1, moved]).json()
@@ -135,7 +140,6 @@ def test_a_lot_moved_off_its_parent_overlaps_the_neighbours(cambridge, cambridge
     assert gap_located.area == pytest.approx(gap_expected, rel=0.02)
 
     # Which real neighbours does the moved lot now cover (independently, on the source data)?
-    frame = gpd.read_file(cambridge_gpkg, layer="parcels").to_crs(UTM19)
     others = frame[(frame["id"].astype(str) != PARENT_CODE) & frame.is_valid & ~frame.is_empty]
     overlapped = sorted(others.loc[others.geometry.intersection(moved).area > 0.5, "id"].astype(str))
     conflicts = findings.get("EXISTING_PARCEL_CONFLICT", [])
