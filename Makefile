@@ -20,7 +20,7 @@ SECRET_KEY := $(shell mkdir -p var && { [ -s var/secret_key ] || (umask 077; $(P
 endif
 export SECRET_KEY
 
-.PHONY: help run test stop deps venv db migrate demo serve bench clean-db
+.PHONY: help run test stop deps venv db migrate demo serve bench cambridge clean-db
 
 help:
 	@echo "make run    install what is missing, start PostGIS under var/, migrate, load the demo city, serve on http://$(HOST):$(PORT)"
@@ -105,6 +105,14 @@ stop:
 ifndef DATABASE_URL
 	@[ -x scripts/pg.sh ] && scripts/pg.sh stop && echo "database stopped"
 endif
+
+cambridge: migrate
+	$(PY) manage.py import_parcels ../shared/data/cambridge/cambridge.gpkg --layer parcels \
+	    --municipality CAM --create-municipality --name Cambridge --code-field id --map plan_no=MAP --map parcel_no=LOT
+	$(PY) manage.py import_layer street_rows ../shared/data/cambridge/cambridge.gpkg --layer road_polygons --municipality CAM
+	$(PY) manage.py import_layer streets ../shared/data/cambridge/cambridge.gpkg --layer street_centerlines --municipality CAM
+	$(PY) manage.py import_layer zoning ../shared/data/cambridge/cambridge.gpkg --layer zoning_districts --municipality CAM
+	$(PY) manage.py import_layer blocks ../shared/data/cambridge/cambridge.gpkg --layer blocks --municipality CAM
 
 bench: demo
 	$(PY) bench/run_all.py

@@ -36,7 +36,7 @@ KINDS: dict[str, LayerKind] = {
     "districts": LayerKind(District, "polygon", "geom", {
         "code": ("code", "district", "district_code"), "name_en": ("name_en", "name"), "name_ar": ("name_ar",)}),
     "zoning": LayerKind(ZoningDistrict, "polygon", "geom", {
-        "zone_code": ("zone_code", "zone", "zcode", "zone_type"), "name_en": ("name_en", "name"),
+        "zone_code": ("zone_code", "zone", "zone_type", "zcode"), "name_en": ("name_en", "name"),
         "name_ar": ("name_ar",), "allowed_uses": ("allowed_uses", "uses")}, lists=("allowed_uses",)),
     "streets": LayerKind(Street, "line", "centreline", {
         "name_en": ("name_en", "name", "street_name", "street"), "name_ar": ("name_ar",),

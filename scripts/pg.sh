@@ -12,11 +12,25 @@ LOGDIR="$ROOT/var/log"
 PGPORT="${GISPORTAL_PGPORT:-5432}"
 SUPERUSER="gisportal"
 
+# As root, the cluster runs as `postgres`, which must reach var/ through every parent directory.
+# Where it cannot (a checkout under a private home), the cluster lives in a per-checkout folder
+# under /tmp instead, and var/run links to its socket directory so clients find it as usual.
+if [ "$(id -u)" = 0 ]; then
+  mkdir -p "$ROOT/var"
+  if ! runuser -u postgres -- test -x "$ROOT/var" 2>/dev/null; then
+    ALT="/tmp/gisportal-$(printf %s "$ROOT" | sha1sum | cut -c1-12)"
+    mkdir -p "$ALT"; chmod 755 "$ALT"
+    PGDATA="$ALT/pgdata"; SOCKDIR="$ALT/run"; LOGDIR="$ALT/log"
+    mkdir -p "$SOCKDIR"
+    [ -L "$ROOT/var/run" ] || { rm -rf "$ROOT/var/run"; ln -s "$SOCKDIR" "$ROOT/var/run"; }
+  fi
+fi
+
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 [ -x "$PGBIN/pg_ctl" ] || { echo "pg.sh: PostgreSQL server binaries not found under /usr/lib/postgresql (run make deps)" >&2; exit 1; }
 
 as_owner() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 psql_local() {
@@ -30,11 +44,6 @@ running() {
 init() {
   mkdir -p "$ROOT/var" "$SOCKDIR" "$LOGDIR"
   if [ "$(id -u)" = 0 ]; then
-    # postgres must be able to reach var/ through every parent directory.
-    if ! runuser -u postgres -- test -x "$ROOT/var"; then
-      echo "pg.sh: user postgres cannot reach $ROOT/var (a parent directory is not world-executable); move the checkout or chmod o+x its parents" >&2
-      exit 1
-    fi
     chown postgres: "$SOCKDIR" "$LOGDIR"
   fi
   if [ ! -f "$PGDATA/PG_VERSION" ]; then

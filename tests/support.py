@@ -32,8 +32,8 @@ class ThrowawayCluster:
     """A PostgreSQL + PostGIS cluster of its own, in var/tmp, listening on a Unix socket only."""
 
     def __init__(self):
-        (ROOT / "var" / "tmp").mkdir(parents=True, exist_ok=True)
-        self.dir = Path(tempfile.mkdtemp(prefix="pg-", dir=ROOT / "var" / "tmp"))
+        # In the system temporary folder: as root the server runs as `postgres`, which must reach it.
+        self.dir = Path(tempfile.mkdtemp(prefix="gisportal-test-pg-", dir="/tmp"))
         os.chmod(self.dir, 0o755)
         self.data = self.dir / "data"
         self.sock = self.dir / "sock"
