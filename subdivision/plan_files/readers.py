@@ -121,11 +121,12 @@ def _read_ogr(path: Path, fmt: str, *, filename: str, srid: int | None, limits: 
     try:
         if layer is None:
             layer = _choose_layer(path, filename=filename)
-        info = pyogrio.read_info(path, layer=layer, force_feature_count=True)
-        if info["features"] > limits.max_features:
+        # One pass over the file: read at most one feature past the limit, enough to refuse it.
+        meta, _fids, wkbs, field_data = pyogrio.raw.read(path, layer=layer,
+                                                         max_features=limits.max_features + 1)
+        if len(wkbs) > limits.max_features:
             raise FileTooLarge(
-                f"{filename!r} has {info['features']} features; the limit is {limits.max_features}")
-        meta, _fids, wkbs, field_data = pyogrio.raw.read(path, layer=layer)
+                f"{filename!r} has more than {limits.max_features} features; the limit is {limits.max_features}")
     except PlanFileError:
         raise
     except Exception as exc:  # GDAL reports damage through many exception types
@@ -134,11 +135,8 @@ def _read_ogr(path: Path, fmt: str, *, filename: str, srid: int | None, limits: 
         raise CorruptFile(f"{filename!r} cannot be read as {_FORMAT_NAMES[fmt]}: {detail}") from exc
     names = [str(n) for n in meta["fields"]]
     columns = [list(col) for col in field_data]
-    records = []
-    for i, wkb in enumerate(wkbs):
-        props = {name: columns[j][i] for j, name in enumerate(names)}
-        geom = shapely.from_wkb(wkb) if wkb is not None else None
-        records.append((props, geom))
+    geoms = shapely.from_wkb(np.asarray(wkbs, dtype=object))  # one GEOS call; None stays None
+    records = [({name: columns[j][i] for j, name in enumerate(names)}, geoms[i]) for i in range(len(geoms))]
     file_srid = _epsg_from_crs(meta.get("crs"), filename=filename)
     return _build_plan(fmt, records, file_srid=file_srid, srid=srid, filename=filename)
 
@@ -354,12 +352,18 @@ def _build_plan(fmt: str, records: Iterable[tuple[Mapping[str, Any], BaseGeometr
     if resolved is None:
         raise CrsMissing(f"{filename!r}: the file has no coordinate reference system; pass srid")
     geographic = _is_geographic(resolved, filename=filename)
+    records = list(records)
+    geoms = np.empty(len(records), dtype=object)
+    geoms[:] = [geom for _props, geom in records]
+    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    first_bad = _first_bad_coordinates(geoms, present, geographic=geographic)
+    flat = shapely.force_2d(geoms)
     features = []
-    for index, (props, geom) in enumerate(records):
-        if geom is None or geom.is_empty:
-            continue  # attribute-only rows carry nothing to validate
-        _check_coordinates(geom, index=index, geographic=geographic, filename=filename)
-        features.append(_make_feature(index, props, shapely.force_2d(geom),
+    for index in np.flatnonzero(present):  # attribute-only rows carry nothing to validate
+        index = int(index)
+        if index == first_bad:  # raises, with the message of the first failing check
+            _check_coordinates(geoms[index], index=index, geographic=geographic, filename=filename)
+        features.append(_make_feature(index, records[index][0], flat[index],
                                       filename=filename, name_is_lot_no=name_is_lot_no))
     if not features:
         raise EmptyPlan(f"{filename!r} has no features with geometries")
@@ -376,6 +380,17 @@ def _is_geographic(srid: int, *, filename: str) -> bool:
                          f"system") from exc
 
 
+def _first_bad_coordinates(geoms: np.ndarray, present: np.ndarray, *, geographic: bool) -> int | None:
+    """Return the index of the first present geometry that _check_coordinates refuses, or None."""
+    idx = np.flatnonzero(present)
+    xy, owner = shapely.get_coordinates(geoms[idx], return_index=True)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(xy).all(axis=1) | (np.abs(xy) > ABSURD_COORDINATE).any(axis=1)
+        if geographic:
+            bad |= (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90)
+    return int(idx[owner[bad].min()]) if bad.any() else None
+
+
 def _check_coordinates(geom: BaseGeometry, *, index: int, geographic: bool, filename: str) -> None:
     xy = shapely.get_coordinates(geom)
     if not np.isfinite(xy).all():
@@ -388,8 +403,12 @@ def _check_coordinates(geom: BaseGeometry, *, index: int, geographic: bool, file
                              f"±180° longitude / ±90° latitude; is the CRS right?")
 
 
-def _lookup(props: Mapping[str, Any], field: str, extra: tuple[str, ...] = ()) -> Any:
-    lowered = {str(k).strip().lower(): v for k, v in props.items()}
+def _lowered(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {str(k).strip().lower(): v for k, v in props.items()}
+
+
+def _lookup(lowered: Mapping[str, Any], field: str, extra: tuple[str, ...] = ()) -> Any:
+    """Return the first non-blank alias of FIELD in LOWERED (keys already stripped and lower-cased)."""
     for alias in _ALIASES[field] + extra:
         value = lowered.get(alias)
         if not _blank(value):
@@ -415,6 +434,7 @@ def _as_text(value: Any) -> str | None:
 
 def _make_feature(index: int, props: Mapping[str, Any], geom: BaseGeometry, *, filename: str,
                   name_is_lot_no: bool) -> RawFeature:
+    props = _lowered(props)
     raw_kind = _lookup(props, "kind")
     kind = "lot"
     if raw_kind is not None:
