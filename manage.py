@@ -1,10 +1,15 @@
 #!/usr/bin/env python
 import os
 import sys
+from pathlib import Path
 
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gisportal.settings")
+    # In a checkout set up by make, the secret key lives in var/secret_key (never in production).
+    key_file = Path(__file__).resolve().parent / "var" / "secret_key"
+    if not os.environ.get("SECRET_KEY") and key_file.is_file():
+        os.environ["SECRET_KEY"] = key_file.read_text().strip()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)
