@@ -39,23 +39,38 @@ def check_polygons(geoms: np.ndarray, *, srid: int, metric_srid: int,
     Area change is measured in the metric CRS, between the invalid geometry's ring area and the
     polygonal part of make_valid's result.
     """
-    results: list[Checked] = []
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
     missing = shapely.is_missing(geoms)
-    valid = np.zeros(len(geoms), dtype=bool)
-    valid[~missing] = shapely.is_valid(geoms[~missing])
-    for geom, is_missing, is_valid in zip(geoms, missing, valid):
-        if is_missing:
+    type_id = shapely.get_type_id(geoms)  # -1 missing, 3 Polygon, 6 MultiPolygon
+    empty = np.zeros(n, dtype=bool)
+    empty[~missing] = shapely.is_empty(geoms[~missing])
+    polygonal = (type_id == 3) | (type_id == 6)
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    not_finite = np.zeros(n, dtype=bool)
+    not_finite[index[~np.isfinite(coords).all(axis=1)]] = True
+    candidate = ~missing & ~empty & polygonal & ~not_finite
+    valid = np.zeros(n, dtype=bool)
+    valid[candidate] = shapely.is_valid(geoms[candidate])
+    # Valid Polygons become one-part MultiPolygons in one vectorised call.
+    multi = geoms.copy()
+    single = valid & (type_id == 3)
+    if single.any():
+        multi[single] = shapely.multipolygons(geoms[single], indices=np.arange(int(single.sum())))
+    results: list[Checked] = []
+    for i in range(n):
+        if valid[i]:
+            results.append(Checked(multi[i], False, None))
+        elif missing[i]:
             results.append(Checked(None, False, "no geometry"))
-        elif geom.is_empty:
+        elif empty[i]:
             results.append(Checked(None, False, "empty geometry"))
-        elif geom.geom_type not in ("Polygon", "MultiPolygon"):
-            results.append(Checked(None, False, f"geometry is a {geom.geom_type}, not a polygon"))
-        elif not np.all(np.isfinite(shapely.get_coordinates(geom))):
+        elif not polygonal[i]:
+            results.append(Checked(None, False, f"geometry is a {geoms[i].geom_type}, not a polygon"))
+        elif not_finite[i]:
             results.append(Checked(None, False, "geometry has NaN or infinite coordinates"))
-        elif is_valid:
-            results.append(Checked(as_multipolygon(geom), False, None))
         else:
-            results.append(_repair(geom, srid=srid, metric_srid=metric_srid, max_area_change=max_area_change))
+            results.append(_repair(geoms[i], srid=srid, metric_srid=metric_srid, max_area_change=max_area_change))
     return results
 
 

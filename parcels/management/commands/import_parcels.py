@@ -3,7 +3,7 @@ from django.db import transaction
 
 from gisportal.errors import PlatformError
 from parcels import crs
-from parcels.importing import import_parcels
+from parcels.importing import PREFERRED_LAYERS, import_parcels
 from parcels.management.commands._common import get_municipality, parse_map
 from parcels.services import municipality_create
 from parcels.sources import SourceError, read_source
@@ -11,6 +11,7 @@ from parcels.sources import SourceError, read_source
 
 class Command(BaseCommand):
     help = "Import parcels from any source GDAL reads; upsert by parcel code, keeping history."
+    requires_system_checks = []  # a data-loading command: the URL/admin/model checks cost ~0.1 s a run
 
     def add_arguments(self, parser):
         parser.add_argument("path")
@@ -29,27 +30,28 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         try:
+            # Read the source once, for the municipality's boundary and for the import.
+            table = read_source(o["path"], layer=o["layer"], srid=o["srid"], preferred_layers=PREFERRED_LAYERS)
             with transaction.atomic():
                 if o["create_municipality"]:
-                    municipality = self._create(o)
+                    municipality = self._create(o, table)
                 else:
                     municipality = get_municipality(o["municipality"])
                 summary = import_parcels(
                     path=o["path"], municipality=municipality, layer=o["layer"], srid=o["srid"],
                     code_field=o["code_field"], field_map=parse_map(o["map"]), rejects_path=o["rejects"],
-                    progress=not o["no_progress"],
+                    progress=not o["no_progress"], table=table,
                 )
         except (SourceError, PlatformError) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(summary.line())
 
-    def _create(self, o):
+    def _create(self, o, table):
         from parcels.models import Municipality
 
         existing = Municipality.objects.filter(code=o["municipality"]).first()
         if existing:
             return existing
-        table = read_source(o["path"], layer=o["layer"], srid=o["srid"], preferred_layers=("parcels",))
         wgs84 = crs.transform(table.geoms[~_missing(table.geoms)], table.srid, 4326)
         import shapely
 
