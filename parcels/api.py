@@ -42,7 +42,7 @@ def parcel_list(request):
     qs = selectors.parcels_matching(query)
     count = qs.count()
     start = (query.page - 1) * query.page_size
-    features = selectors.feature_rows(qs[start:start + query.page_size], srid=query.srid)
+    features = [selectors.to_feature(row) for row in qs[start:start + query.page_size]]
     last_page = max(1, -(-count // query.page_size))
     body = {
         "type": "FeatureCollection",

@@ -76,7 +76,8 @@ def check_polygons(geoms: np.ndarray, *, srid: int, metric_srid: int,
 
 def _repair(geom: BaseGeometry, *, srid: int, metric_srid: int, max_area_change: float) -> Checked:
     why = readable_reason(shapely.is_valid_reason(geom), srid)
-    fixed = polygonal_part(shapely.make_valid(geom))
+    # 'structure' keeps what the rings enclose and is ~2.5x faster than 'linework' on big parcels.
+    fixed = polygonal_part(shapely.make_valid(geom, method="structure", keep_collapsed=False))
     before = abs(crs.transform(geom, srid, metric_srid).area)
     after = crs.transform(fixed, srid, metric_srid).area
     if fixed.is_empty:

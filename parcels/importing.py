@@ -115,12 +115,6 @@ def _number(value) -> float | None:
     return number if np.isfinite(number) else None
 
 
-def _copy_text(value) -> str:
-    if value is None:
-        return r"\N"
-    return str(value).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ").replace("\r", " ")
-
-
 STAGE_SQL = """
 CREATE TEMP TABLE parcel_stage (
     row_no integer, parcel_code text, plan_no text, block_no text, parcel_no text,
@@ -163,35 +157,32 @@ MATCH_SQL = """
 
 INSERT_NEW_SQL = """
 INSERT INTO parcels_parcel (municipality_id, parcel_code, plan_no, block_no, parcel_no, district_id, land_use,
-    zone_code, stated_area_m2, area_m2, perimeter_m, status, geom, version, valid_from, updated_at)
+    zone_code, stated_area_m2, area_m2, perimeter_m, status, geom, version, valid_from, updated_at,
+    change, change_source)
 SELECT %(municipality)s, parcel_code, plan_no, block_no, parcel_no, district_id, land_use, zone_code,
-    stated_area, area_m2, perimeter_m, 'active', geom, 1, %(now)s, %(now)s
+    stated_area, area_m2, perimeter_m, 'active', geom, 1, %(now)s, %(now)s, 'created', %(source)s
 FROM parcel_stage WHERE is_new
 """
 
-CLOSE_VERSIONS_SQL = """
-UPDATE parcels_parcelversion v SET valid_to = %(now)s
-FROM parcel_stage s WHERE s.is_changed AND v.parcel_id = s.parcel_id AND v.valid_to IS NULL
+# The current state of each changed parcel becomes a past version before it is overwritten.
+ARCHIVE_CHANGED_SQL = """
+INSERT INTO parcels_parcelversion (parcel_id, version, valid_from, valid_to, change, change_source, changed_by_id,
+    plan_no, block_no, parcel_no, district_id, land_use, zone_code, stated_area_m2, area_m2, perimeter_m,
+    status, geom)
+SELECT p.id, p.version, p.updated_at, %(now)s, p.change, p.change_source, p.changed_by_id,
+    p.plan_no, p.block_no, p.parcel_no, p.district_id, p.land_use, p.zone_code, p.stated_area_m2,
+    p.area_m2, p.perimeter_m, p.status, p.geom
+FROM parcel_stage s JOIN parcels_parcel p ON p.id = s.parcel_id
+WHERE s.is_changed
 """
 
 UPDATE_CHANGED_SQL = """
 UPDATE parcels_parcel p SET plan_no = s.plan_no, block_no = s.block_no, parcel_no = s.parcel_no,
     district_id = s.district_id, land_use = s.land_use, zone_code = s.zone_code,
     stated_area_m2 = s.stated_area, area_m2 = s.area_m2, perimeter_m = s.perimeter_m, geom = s.geom,
-    version = p.version + 1, updated_at = %(now)s
+    version = p.version + 1, updated_at = %(now)s, change = 'updated', change_source = %(source)s,
+    changed_by_id = NULL
 FROM parcel_stage s WHERE s.is_changed AND p.id = s.parcel_id
-"""
-
-INSERT_VERSIONS_SQL = """
-INSERT INTO parcels_parcelversion (parcel_id, version, valid_from, valid_to, change, change_source,
-    plan_no, block_no, parcel_no, district_id, land_use, zone_code, stated_area_m2, area_m2, perimeter_m,
-    status, geom)
-SELECT p.id, p.version, %(now)s, NULL, CASE WHEN s.is_new THEN 'created' ELSE 'updated' END, %(source)s,
-    p.plan_no, p.block_no, p.parcel_no, p.district_id, p.land_use, p.zone_code, p.stated_area_m2,
-    p.area_m2, p.perimeter_m, p.status, p.geom
-FROM parcel_stage s JOIN parcels_parcel p
-    ON p.municipality_id = %(municipality)s AND p.parcel_code = s.parcel_code
-WHERE s.is_new OR s.is_changed
 """
 
 
@@ -270,16 +261,19 @@ def import_parcels(
         # per row; same PROJ pipeline, bit-identical on the Cambridge data).
         metric = crs.transform(kept, storage, municipality.metric_srid)
         areas_m2, perimeters = shapely.area(metric).tolist(), shapely.length(metric).tolist()
+        # CSV through the C csv writer; text columns are forced non-null so '' stays ''.
         for start in tqdm(range(0, len(rows), 5000), desc="staging", unit="5k rows", disable=not progress):
             buffer = io.StringIO()
-            buffer.writelines(
-                "\t".join(_copy_text(v) for v in row[:-1]) + f"\t{area!r}\t{perim!r}\tSRID={storage};{hexwkb}\n"
+            csv.writer(buffer).writerows(
+                (*row[:-1], area, perim, f"SRID={storage};{hexwkb}")
                 for row, area, perim, hexwkb in zip(rows[start:start + 5000], areas_m2[start:start + 5000],
                                                      perimeters[start:start + 5000], wkb[start:start + 5000]))
             buffer.seek(0)
             cursor.copy_expert(
                 "COPY parcel_stage (row_no, parcel_code, plan_no, block_no, parcel_no, district_code, land_use, "
-                "zone_code, stated_area, area_m2, perimeter_m, geom) FROM STDIN", buffer)
+                "zone_code, stated_area, area_m2, perimeter_m, geom) FROM STDIN WITH (FORMAT csv, "
+                "FORCE_NOT_NULL (parcel_code, plan_no, block_no, parcel_no, district_code, land_use, zone_code))",
+                buffer)
         cursor.execute("SELECT EXISTS (SELECT 1 FROM parcels_district WHERE municipality_id = %s)",
                        [municipality.pk])
         if cursor.fetchone()[0]:
@@ -291,10 +285,9 @@ def import_parcels(
             cursor.execute(MATCH_SQL, params)
         cursor.execute(INSERT_NEW_SQL, params)
         summary.created = cursor.rowcount
-        cursor.execute(CLOSE_VERSIONS_SQL, params)
+        cursor.execute(ARCHIVE_CHANGED_SQL, params)
         cursor.execute(UPDATE_CHANGED_SQL, params)
         summary.updated = cursor.rowcount
-        cursor.execute(INSERT_VERSIONS_SQL, params)
         cursor.execute("DROP TABLE parcel_stage")
     summary.unchanged = len(rows) - summary.created - summary.updated
 

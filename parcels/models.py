@@ -122,6 +122,12 @@ class LayerImport(models.Model):
         constraints = [models.UniqueConstraint(fields=["municipality", "kind"], name="layer_import_unique")]
 
 
+class ChangeKind(models.TextChoices):
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    RETIRED = "retired", "Retired"
+
+
 class ParcelFields(models.Model):
     """The fields a parcel has at any one time: shared by the parcel and each of its versions."""
 
@@ -136,13 +142,19 @@ class ParcelFields(models.Model):
     perimeter_m = models.FloatField(help_text="Computed in the municipality's metric CRS")
     status = models.CharField(max_length=10, choices=ParcelStatus.choices, default=ParcelStatus.ACTIVE)
     geom = models.MultiPolygonField(srid=SRID)
+    change = models.CharField(max_length=10, choices=ChangeKind.choices, default=ChangeKind.CREATED,
+                              help_text="What began this state")
+    change_source = models.CharField(max_length=200, blank=True, help_text="import file, plan, or user edit")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
 
     class Meta:
         abstract = True
 
 
 class Parcel(ParcelFields):
-    """A parcel as it is now; every state it has been in is a ParcelVersion."""
+    """A parcel as it is now. Each earlier state is a ParcelVersion (a history table, as in SQL:2011
+    system-versioned tables): the current state is never stored twice."""
 
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="parcels")
     parcel_code = models.CharField(max_length=64, validators=[url_safe_code])
@@ -155,7 +167,7 @@ class Parcel(ParcelFields):
     retired_by_plan = models.ForeignKey(
         "subdivision.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="retired_parcels"
     )
-    updated_at = models.DateTimeField()
+    updated_at = models.DateTimeField(help_text="When the current state began")
 
     class Meta:
         constraints = [
@@ -168,22 +180,13 @@ class Parcel(ParcelFields):
         return self.parcel_code
 
 
-class ChangeKind(models.TextChoices):
-    CREATED = "created", "Created"
-    UPDATED = "updated", "Updated"
-    RETIRED = "retired", "Retired"
-
-
 class ParcelVersion(ParcelFields):
-    """One state of a parcel, valid over [valid_from, valid_to)."""
+    """A past state of a parcel, valid over [valid_from, valid_to); the current one is the Parcel."""
 
     parcel = models.ForeignKey(Parcel, on_delete=models.CASCADE, related_name="versions")
     version = models.PositiveIntegerField()
     valid_from = models.DateTimeField()
-    valid_to = models.DateTimeField(null=True, blank=True)
-    change = models.CharField(max_length=10, choices=ChangeKind.choices)
-    change_source = models.CharField(max_length=200, blank=True, help_text="import file, plan, or user edit")
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    valid_to = models.DateTimeField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["parcel", "version"], name="parcel_version_unique")]

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.contrib.gis.geos import Polygon
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import DateTimeField, F, QuerySet, Value
 
 from gisportal.errors import InvalidParameter, NotFound
 from parcels import crs
@@ -18,8 +18,10 @@ from parcels.models import Municipality, Parcel, ParcelStatus, ParcelVersion, Zo
 from parcels.queries import ParcelQuery
 
 NEIGHBOUR_TOLERANCE_M = 0.5
-PROPERTIES = ("parcel_code", "plan_no", "block_no", "parcel_no", "land_use", "zone_code", "stated_area_m2",
-              "area_m2", "perimeter_m", "status", "version", "valid_from", "valid_to")
+# valid_from / valid_to in answers are the bounds of the state shown (the current one has no end).
+STATE_COLUMNS = ("municipality_code", "parcel_code", "plan_no", "block_no", "parcel_no", "district_code",
+                 "land_use", "zone_code", "stated_area_m2", "area_m2", "perimeter_m", "status", "version",
+                 "state_from", "state_to", "change", "change_source", "geometry_json")
 
 
 def bbox_polygon(bbox: tuple[float, float, float, float]) -> Polygon:
@@ -38,19 +40,22 @@ def check_srid_known(srid: int) -> None:
             raise InvalidParameter(f"srid: EPSG:{srid} is not known to the database")
 
 
-def parcels_matching(query: ParcelQuery) -> QuerySet:
-    """Return parcels (or, with as_of, the parcel versions valid then) matching QUERY, as value rows."""
-    if query.as_of is not None:
-        qs = ParcelVersion.objects.filter(
-            Q(valid_to__isnull=True) | Q(valid_to__gt=query.as_of), valid_from__lte=query.as_of
-        ).annotate(parcel_code=F("parcel__parcel_code"), municipality_code=F("parcel__municipality__code"),
-                   valid_from_parcel=F("parcel__valid_from"))
-        prefix = "parcel__"
-    else:
-        qs = Parcel.objects.annotate(municipality_code=F("municipality__code"))
-        prefix = ""
+def current_states() -> QuerySet:
+    """Return every parcel's current state, shaped like past_states()."""
+    return Parcel.objects.annotate(municipality_code=F("municipality__code"), state_from=F("updated_at"),
+                                   state_to=Value(None, output_field=DateTimeField()))
+
+
+def past_states() -> QuerySet:
+    """Return every parcel's past states, shaped like current_states()."""
+    return ParcelVersion.objects.annotate(parcel_code=F("parcel__parcel_code"),
+                                          municipality_code=F("parcel__municipality__code"),
+                                          state_from=F("valid_from"), state_to=F("valid_to"))
+
+
+def _filter(qs: QuerySet, query: ParcelQuery) -> QuerySet:
     if query.municipality:
-        qs = qs.filter(**{f"{prefix}municipality__code": query.municipality})
+        qs = qs.filter(municipality_code=query.municipality)
     if query.district:
         qs = qs.filter(district__code=query.district)
     if query.land_use:
@@ -60,21 +65,31 @@ def parcels_matching(query: ParcelQuery) -> QuerySet:
         qs = qs.filter(status=status)
     if query.bbox:
         qs = qs.filter(geom__intersects=bbox_polygon(query.bbox))
-    return qs.order_by(f"{prefix}municipality_id", f"{prefix}parcel_code" if not prefix else "parcel__parcel_code")
+    return qs
 
 
-def feature_rows(qs: QuerySet, *, srid: int, extra: tuple[str, ...] = ()) -> list[dict]:
-    """Return GeoJSON features for the rows of QS, geometry transformed and encoded in the database."""
+def state_rows(qs: QuerySet, *, srid: int) -> QuerySet:
+    """Return QS as value rows with the geometry encoded as GeoJSON by the database, in SRID."""
     geometry = AsGeoJSON(Transform("geom", srid) if srid != settings.STORAGE_SRID else "geom",
                          precision=7 if crs.is_geographic(srid) else 3)
-    fields = [f for f in PROPERTIES if f not in ("valid_from", "valid_to")] + ["municipality_code", *extra]
-    rows = qs.annotate(geometry_json=geometry, district_code=F("district__code")).values(
-        *fields, "district_code", "valid_from", "valid_to", "geometry_json")
-    return [to_feature(row) for row in rows]
+    return qs.annotate(geometry_json=geometry, district_code=F("district__code")).values(*STATE_COLUMNS)
+
+
+def parcels_matching(query: ParcelQuery) -> QuerySet:
+    """Return the parcel states matching QUERY as value rows: now, or as they were at query.as_of."""
+    if query.as_of is None:
+        return state_rows(_filter(current_states(), query), srid=query.srid).order_by("municipality_id", "parcel_code")
+    current = _filter(current_states().filter(updated_at__lte=query.as_of), query)
+    past = _filter(past_states().filter(valid_from__lte=query.as_of, valid_to__gt=query.as_of), query)
+    return (state_rows(current, srid=query.srid)
+            .union(state_rows(past, srid=query.srid), all=True)
+            .order_by("municipality_code", "parcel_code"))
 
 
 def to_feature(row: dict) -> dict:
+    row = dict(row)
     geometry = json.loads(row.pop("geometry_json")) if row.get("geometry_json") else None
+    row["valid_from"], row["valid_to"] = row.pop("state_from"), row.pop("state_to")
     properties = {
         "municipality": row.pop("municipality_code"),
         **{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()},
@@ -159,8 +174,7 @@ def lineage_of(parcel: Parcel) -> dict:
 
 def parcel_detail(*, parcel: Parcel, srid: int) -> dict:
     """Return the parcel as a GeoJSON Feature with measurements, neighbours, zoning and lineage."""
-    qs = Parcel.objects.filter(pk=parcel.pk).annotate(municipality_code=F("municipality__code"))
-    feature = feature_rows(qs, srid=srid)[0]
+    feature = to_feature(state_rows(current_states().filter(pk=parcel.pk), srid=srid).get())
     metric_srid = parcel.municipality.metric_srid
     geom_storage = shapely.from_wkb(bytes(parcel.geom.wkb))
     geom_metric = crs.transform(geom_storage, settings.STORAGE_SRID, metric_srid)
@@ -172,13 +186,14 @@ def parcel_detail(*, parcel: Parcel, srid: int) -> dict:
         "neighbours": neighbours_of(parcel),
         "zoning": zoning_of(parcel),
         "lineage": lineage_of(parcel),
+        "lifetime": {"from": parcel.valid_from.isoformat(),
+                     "to": parcel.valid_to.isoformat() if parcel.valid_to else None},
     })
     return feature
 
 
 def parcel_history(*, parcel: Parcel, srid: int) -> list[dict]:
-    """Return every version of the parcel as GeoJSON features, newest first."""
-    qs = (ParcelVersion.objects.filter(parcel=parcel)
-          .annotate(parcel_code=F("parcel__parcel_code"), municipality_code=F("parcel__municipality__code"))
-          .order_by("-version"))
-    return feature_rows(qs, srid=srid, extra=("change", "change_source"))
+    """Return every state of the parcel, the current one first, as GeoJSON features."""
+    current = state_rows(current_states().filter(pk=parcel.pk), srid=srid)
+    past = state_rows(past_states().filter(parcel=parcel), srid=srid)
+    return [to_feature(row) for row in current.union(past, all=True).order_by("-version")]

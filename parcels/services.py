@@ -1,4 +1,4 @@
-"""Writes to the parcel registry. Every change to a parcel closes its current version and opens a new one."""
+"""Writes to the parcel registry. Every change keeps the parcel's current state as a past version first."""
 
 from __future__ import annotations
 
@@ -46,11 +46,21 @@ def measure_in_place(parcel: Parcel, metric_srid: int) -> None:
     parcel.perimeter_m = round(metric.length, 4)
 
 
-def _snapshot(parcel: Parcel, *, change: str, at: datetime, source: str, by=None) -> ParcelVersion:
+HISTORY_FIELDS = VERSIONED_FIELDS + ("change", "change_source", "changed_by")
+
+
+def _archive_current_state(parcel: Parcel, *, until: datetime) -> ParcelVersion:
+    """Keep the parcel's current state as a past version, valid until UNTIL."""
     return ParcelVersion.objects.create(
-        parcel=parcel, version=parcel.version, valid_from=at, change=change, change_source=source[:200],
-        changed_by=by, **{name: getattr(parcel, name) for name in VERSIONED_FIELDS},
+        parcel=parcel, version=parcel.version, valid_from=parcel.updated_at, valid_to=until,
+        **{name: getattr(parcel, name) for name in HISTORY_FIELDS},
     )
+
+
+def _begin_state(parcel: Parcel, *, change: str, at: datetime, source: str, by) -> None:
+    parcel.version += 1
+    parcel.updated_at = at
+    parcel.change, parcel.change_source, parcel.changed_by = change, source[:200], by
 
 
 @transaction.atomic
@@ -59,11 +69,11 @@ def parcel_create(*, municipality: Municipality, parcel_code: str, geom: GEOSGeo
     """Create an active parcel and its first version."""
     at = at or timezone.now()
     parcel = Parcel(municipality=municipality, parcel_code=parcel_code, geom=geom, valid_from=at, updated_at=at,
-                    created_by_plan=created_by_plan, **fields)
+                    created_by_plan=created_by_plan, change=ChangeKind.CREATED, change_source=source[:200],
+                    changed_by=by, **fields)
     measure_in_place(parcel, municipality.metric_srid)
-    parcel.full_clean(exclude=["created_by_plan", "retired_by_plan"])
+    parcel.full_clean(exclude=["created_by_plan", "retired_by_plan", "changed_by"])
     parcel.save()
-    _snapshot(parcel, change=ChangeKind.CREATED, at=at, source=source, by=by)
     return parcel
 
 
@@ -77,14 +87,12 @@ def parcel_update(*, parcel: Parcel, at: datetime | None = None, source: str = "
     unknown = set(changes) - set(VERSIONED_FIELDS)
     if unknown:
         raise InvalidParameter(f"cannot change {', '.join(sorted(unknown))} of a parcel")
+    _archive_current_state(parcel, until=at)
     for name, value in changes.items():
         setattr(parcel, name, value)
     measure_in_place(parcel, parcel.municipality.metric_srid)
-    ParcelVersion.objects.filter(parcel=parcel, valid_to__isnull=True).update(valid_to=at)
-    parcel.version += 1
-    parcel.updated_at = at
+    _begin_state(parcel, change=ChangeKind.UPDATED, at=at, source=source, by=by)
     parcel.save()
-    _snapshot(parcel, change=ChangeKind.UPDATED, at=at, source=source, by=by)
     return parcel
 
 
@@ -96,11 +104,9 @@ def parcels_retire(*, parcels: list[Parcel], at: datetime | None = None, source:
     for parcel in Parcel.objects.select_for_update().filter(pk__in=[p.pk for p in parcels]):
         if parcel.status != ParcelStatus.ACTIVE:
             raise Conflict(f"parcel {parcel.parcel_code} is already retired")
-        ParcelVersion.objects.filter(parcel=parcel, valid_to__isnull=True).update(valid_to=at)
+        _archive_current_state(parcel, until=at)
         parcel.status = ParcelStatus.RETIRED
         parcel.valid_to = at
         parcel.retired_by_plan = retired_by_plan
-        parcel.version += 1
-        parcel.updated_at = at
+        _begin_state(parcel, change=ChangeKind.RETIRED, at=at, source=source, by=by)
         parcel.save()
-        _snapshot(parcel, change=ChangeKind.RETIRED, at=at, source=source, by=by)

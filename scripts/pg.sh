@@ -85,7 +85,7 @@ ensure_db() {
   if ! psql_local -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1; then
     psql_local -d postgres -c "CREATE DATABASE \"$name\""
   fi
-  psql_local -d "$name" -c "CREATE EXTENSION IF NOT EXISTS postgis"
+  psql_local -d "$name" -c "SET client_min_messages TO warning; CREATE EXTENSION IF NOT EXISTS postgis"
 }
 
 case "${1:-}" in

@@ -66,12 +66,15 @@ def test_history_lists_every_version_newest_first(city, api_client, planner):
     assert first["properties"]["valid_to"].startswith("2025-09-01")
 
 
-def test_versions_never_overlap_in_time(city):
-    for parcel_id in ParcelVersion.objects.values_list("parcel_id", flat=True).distinct():
-        versions = list(ParcelVersion.objects.filter(parcel_id=parcel_id).order_by("version"))
+def test_states_follow_each_other_without_gap_or_overlap(city):
+    from parcels.models import Parcel
+
+    for parcel in Parcel.objects.all():
+        versions = list(ParcelVersion.objects.filter(parcel=parcel).order_by("version"))
+        assert [v.version for v in versions] == list(range(1, parcel.version))
         for older, newer in zip(versions, versions[1:]):
             assert older.valid_to == newer.valid_from
-        assert versions[-1].valid_to is None
+        assert versions[-1].valid_to == parcel.updated_at
 
 
 def test_a_retired_parcel_cannot_be_changed(city):
