@@ -32,7 +32,8 @@ def _page_link(request, page: int) -> str:
     return request.build_absolute_uri(request.path) + "?" + urlencode(sorted(params.items()))
 
 
-@extend_schema(parameters=LIST_PARAMETERS, responses={200: OpenApiTypes.OBJECT}, tags=["parcels"])
+@extend_schema(operation_id="parcels_list", parameters=LIST_PARAMETERS, responses={200: OpenApiTypes.OBJECT},
+               tags=["parcels"])
 @api_view(["GET"])
 def parcel_list(request):
     """Return the parcels matching the filters as a paginated GeoJSON FeatureCollection."""

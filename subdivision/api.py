@@ -54,9 +54,9 @@ def _upload_arguments(request) -> dict:
     }
 
 
-@extend_schema(request={"multipart/form-data": UPLOAD_FORM}, responses={201: OpenApiTypes.OBJECT}, tags=["plans"],
-               methods=["POST"])
-@extend_schema(parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+@extend_schema(operation_id="plans_create", request={"multipart/form-data": UPLOAD_FORM},
+               responses={201: OpenApiTypes.OBJECT}, tags=["plans"], methods=["POST"])
+@extend_schema(operation_id="plans_list", parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
                responses={200: OpenApiTypes.OBJECT}, tags=["plans"], methods=["GET"])
 @api_view(["GET", "POST"])
 @parser_classes([MultiPartParser])

@@ -103,3 +103,14 @@ def test_openapi_schema_and_docs_are_served(client):
     assert "/api/parcels/" in schema.content.decode()
     docs = client.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
+
+
+def test_openapi_schema_is_valid_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    text = out.read_text()
+    for path in ("/api/parcels/{municipality}/{parcel_code}/history/", "/api/plans/validate/"):
+        assert path in text
+    assert "tokenAuth" in text
