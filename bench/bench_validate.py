@@ -152,9 +152,9 @@ def write_geojson(plan: Plan) -> None:
 def register(plans: list[Plan]) -> str:
     """Create the demo accounts, BENCH and every plan's parent parcel; return a surveyor token."""
     import shapely
+    from django.contrib.auth import get_user_model
 
     from gisportal.accounts.services import api_token_create, demo_accounts_ensure
-    from django.contrib.auth import get_user_model
     from parcels import crs
     from parcels.services import municipality_create
     from tests.parcels.factories import make_parcel
@@ -325,7 +325,12 @@ def phases(plan: Plan) -> dict[str, float]:
 
     from subdivision import services
     from subdivision.engine import validate
-    from subdivision.plan_context import build_context, municipality_get, parents_get, parse_parent_codes
+    from subdivision.plan_context import (
+        build_context,
+        municipality_get,
+        parents_get,
+        parse_parent_codes,
+    )
     from subdivision.plan_files import read_plan
 
     out: dict[str, float] = {}

@@ -1,7 +1,14 @@
 from django.contrib.gis import admin
 
+from parcels.models import (
+    District,
+    Municipality,
+    Parcel,
+    ParcelVersion,
+    Street,
+    ZoningDistrict,
+)
 from parcels.services import VERSIONED_FIELDS
-from parcels.models import District, Municipality, Parcel, ParcelVersion, Street, ZoningDistrict
 
 
 @admin.register(Municipality)

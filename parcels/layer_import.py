@@ -18,7 +18,15 @@ from django.db import transaction
 from parcels import crs
 from parcels.geometry import check_polygons
 from parcels.importing import _number, _text
-from parcels.models import Block, District, LayerImport, Municipality, Street, StreetRightOfWay, ZoningDistrict
+from parcels.models import (
+    Block,
+    District,
+    LayerImport,
+    Municipality,
+    Street,
+    StreetRightOfWay,
+    ZoningDistrict,
+)
 from parcels.sources import SourceError, read_source
 
 

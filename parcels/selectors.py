@@ -14,7 +14,13 @@ from django.db.models import DateTimeField, F, QuerySet, Value
 from gisportal.errors import InvalidParameter, NotFound
 from parcels import crs
 from parcels.measurements import measure_parcel
-from parcels.models import Municipality, Parcel, ParcelStatus, ParcelVersion, ZoningDistrict
+from parcels.models import (
+    Municipality,
+    Parcel,
+    ParcelStatus,
+    ParcelVersion,
+    ZoningDistrict,
+)
 from parcels.queries import ParcelQuery
 
 NEIGHBOUR_TOLERANCE_M = 0.5

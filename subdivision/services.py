@@ -15,7 +15,12 @@ from parcels import crs
 from parcels.models import LandUse, Municipality, Parcel
 from subdivision.engine import Finding, Report, validate
 from subdivision.models import Plan, PlanFeature, PlanStatus
-from subdivision.plan_context import build_context, municipality_get, parents_get, parse_parent_codes
+from subdivision.plan_context import (
+    build_context,
+    municipality_get,
+    parents_get,
+    parse_parent_codes,
+)
 from subdivision.plan_files import Limits, RawPlan, read_plan
 
 LOCATION_PRECISION = 7

@@ -1,7 +1,16 @@
 """Read uploaded subdivision plan files (GeoJSON, zipped Shapefile, GeoPackage, KML/KMZ, DXF)."""
 
-from .errors import (BadAttribute, BadCoordinates, CorruptFile, CrsMissing, EmptyPlan,
-                     FileTooLarge, PlanFileError, UnsafeArchive, UnsupportedFormat)
+from .errors import (
+                     BadAttribute,
+                     BadCoordinates,
+                     CorruptFile,
+                     CrsMissing,
+                     EmptyPlan,
+                     FileTooLarge,
+                     PlanFileError,
+                     UnsafeArchive,
+                     UnsupportedFormat,
+)
 from .readers import KINDS, RawFeature, RawPlan, read_plan
 from .safety import Limits
 from .sniff import sniff

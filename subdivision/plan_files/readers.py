@@ -32,8 +32,16 @@ from shapely.geometry import LinearRing, LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from . import dxf as dxf_reader
-from .errors import (BadAttribute, BadCoordinates, CorruptFile, CrsMissing, EmptyPlan,
-                     FileTooLarge, PlanFileError, UnsupportedFormat)
+from .errors import (
+    BadAttribute,
+    BadCoordinates,
+    CorruptFile,
+    CrsMissing,
+    EmptyPlan,
+    FileTooLarge,
+    PlanFileError,
+    UnsupportedFormat,
+)
 from .safety import ExtractBudget, Limits, check_archive, check_xml, read_limited
 from .sniff import DXF, GEOJSON, GEOPACKAGE, KML, SUPPORTED, ZIP, sniff
 

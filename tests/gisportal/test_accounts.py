@@ -1,6 +1,6 @@
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command, CommandError
+from django.core.management import CommandError, call_command
 
 from gisportal.accounts.models import ApiToken
 from gisportal.accounts.services import demo_accounts_ensure

@@ -1,17 +1,18 @@
 import pytest
 
 from parcels.models import Street
-from tests.parcels.factories import make_parcel, metric_to_storage, rect, riyadh
+from tests.parcels.factories import make_parcel, rect, riyadh
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def block(planner):
-    from django.contrib.gis.geos import MultiLineString, LineString
     import shapely
-    from parcels import crs
     from django.conf import settings
+    from django.contrib.gis.geos import LineString, MultiLineString
+
+    from parcels import crs
 
     municipality = riyadh()
     for i in range(3):
@@ -87,8 +88,9 @@ def test_bad_parameters_are_400_naming_the_parameter(api_client, planner, block,
 
 
 def test_bbox_filters_by_intersection(api_client, planner, block):
-    from parcels import crs
     import shapely
+
+    from parcels import crs
 
     # A box around the first lot only (a 5 m margin inside lot 1).
     box = crs.transform(shapely.box(670002, 2745002, 670015, 2745025), 32638, 4326)

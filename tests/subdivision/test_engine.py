@@ -6,8 +6,7 @@ import dataclasses
 import pytest
 import shapely
 
-from subdivision.engine import RULES, Finding, PlanFeature, Report, validate
-from subdivision.engine import registry
+from subdivision.engine import RULES, Finding, PlanFeature, Report, registry, validate
 from tests import geometries as geo
 
 SUMMARY_KEYS = {

@@ -11,7 +11,14 @@ import shapely
 from pyproj import Transformer
 from shapely.ops import transform
 
-from subdivision.plan_files import BadAttribute, CrsMissing, EmptyPlan, Limits, RawPlan, read_plan
+from subdivision.plan_files import (
+    BadAttribute,
+    CrsMissing,
+    EmptyPlan,
+    Limits,
+    RawPlan,
+    read_plan,
+)
 from tests.subdivision import plan_samples as samples
 
 EXPECTED_LOTS = ["1", "2", "3", "4"]

@@ -14,8 +14,17 @@ import pyogrio
 import pytest
 from shapely.geometry import Polygon
 
-from subdivision.plan_files import (BadCoordinates, CorruptFile, EmptyPlan, FileTooLarge, Limits,
-                                    PlanFileError, UnsafeArchive, UnsupportedFormat, read_plan)
+from subdivision.plan_files import (
+    BadCoordinates,
+    CorruptFile,
+    EmptyPlan,
+    FileTooLarge,
+    Limits,
+    PlanFileError,
+    UnsafeArchive,
+    UnsupportedFormat,
+    read_plan,
+)
 from tests.subdivision import plan_samples as samples
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import shapely
 
 from .. import measure
-from ..context import PlanContext, ROAD
+from ..context import ROAD, PlanContext
 from ..findings import ERROR, Finding
 from ..registry import Prepared, rule
 from ._text import name_ar, name_en, num

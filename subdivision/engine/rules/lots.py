@@ -6,7 +6,7 @@ from collections import defaultdict
 import numpy as np
 import shapely
 
-from ..context import LOT, PlanContext
+from ..context import PlanContext
 from ..findings import ERROR, WARNING, Finding
 from ..registry import Prepared, rule
 from ._text import name_ar, name_en, num

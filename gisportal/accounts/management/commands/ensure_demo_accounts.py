@@ -1,7 +1,11 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from gisportal.accounts.services import DEMO_ACCOUNTS, demo_accounts_ensure, roles_ensure
+from gisportal.accounts.services import (
+    DEMO_ACCOUNTS,
+    demo_accounts_ensure,
+    roles_ensure,
+)
 
 
 class Command(BaseCommand):
