@@ -28,7 +28,7 @@ from parcels.sources import SourceError, SourceTable, read_source
 
 TARGETS = ("parcel_code", "plan_no", "block_no", "parcel_no", "district", "land_use", "zone_code", "stated_area")
 ALIASES = {
-    "parcel_code": ("parcel_code", "code"),
+    "parcel_code": ("parcel_code", "code", "parcel_cod"),
     "plan_no": ("plan_no", "plan"),
     "block_no": ("block_no", "block"),
     "parcel_no": ("parcel_no", "parcel", "lot_no"),
