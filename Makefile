@@ -93,7 +93,7 @@ run: demo
 	@echo "  API token:    $(PY) manage.py api_token surveyor"
 	@echo "  logs: var/log/gunicorn.log; stop with: make stop"
 
-test: migrate
+test: demo
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 stop:
