@@ -29,7 +29,8 @@ def city(planner):
 
 def _get(api_client, planner, **params):
     api_client.force_authenticate(planner)
-    response = api_client.get("/api/parcels/", {"municipality": "RUH", **params})
+    response = api_client.get("/api/parcels/", {"municipality": "RUH", **params} if "municipality" not in params
+                              else params)
     assert response.status_code == 200, response.content
     return {f["properties"]["parcel_code"]: f["properties"] for f in response.json()["features"]}
 
@@ -85,3 +86,29 @@ def test_a_retired_parcel_cannot_be_changed(city):
     assert retired.status == ParcelStatus.RETIRED
     with pytest.raises(Conflict, match="retired"):
         parcel_update(parcel=retired, land_use="commercial")
+
+
+def test_lineage_walks_from_parents_to_children_and_back(api_client, planner, surveyor):
+    from subdivision.models import Plan
+
+    municipality = riyadh("RUX")
+    parent_a = make_parcel(municipality, "90-0-1", rect(0, 0, 40, 30), at=T0)
+    parent_b = make_parcel(municipality, "90-0-2", rect(40, 0, 40, 30), at=T0)
+    plan = Plan.objects.create(municipality=municipality, title="merge and resubdivide", submitted_by=surveyor,
+                               source_name="plan.geojson", source_format="geojson", source_srid=32638)
+    parcels_retire(parcels=[parent_a, parent_b], at=T1, retired_by_plan=plan, source="plan")
+    for i in range(4):
+        make_parcel(municipality, f"91-1-{i + 1}", rect(i * 20, 0, 20, 30), at=T1, created_by_plan=plan)
+
+    api_client.force_authenticate(planner)
+    child = api_client.get("/api/parcels/RUX/91-1-3/").json()["properties"]["lineage"]
+    assert child["parents"] == ["90-0-1", "90-0-2"] and child["created_by_plan"] == plan.pk
+    parent = api_client.get("/api/parcels/RUX/90-0-2/").json()["properties"]
+    assert parent["status"] == "retired"
+    assert parent["lineage"]["children"] == ["91-1-1", "91-1-2", "91-1-3", "91-1-4"]
+    assert parent["lifetime"]["to"].startswith("2025-06-01")
+    # Before the plan the parents were the parcels there; after it, the children.
+    before = _get(api_client, planner, municipality="RUX", as_of="2025-05-31")
+    after = _get(api_client, planner, municipality="RUX", as_of="2025-06-02")
+    assert set(before) == {"90-0-1", "90-0-2"}
+    assert set(after) == {"91-1-1", "91-1-2", "91-1-3", "91-1-4"}

@@ -233,3 +233,24 @@ def test_an_upload_over_the_size_limit_is_413(as_surveyor, city, clean_tmp, sett
     assert response.status_code == 413
     assert "limit" in response.json()["detail"]
     assert Plan.objects.count() == 0
+
+
+def test_a_plan_may_merge_and_resubdivide_several_parents(as_surveyor, db):
+    from subdivision.sample_plan import sample_plan
+
+    municipality = riyadh()
+    west = shapely.box(X0, Y0, X0 + 120, Y0 + 240)
+    east = shapely.box(X0 + 120, Y0, X0 + 240, Y0 + 240)
+    make_parcel(municipality, "90-0-7", west)
+    make_parcel(municipality, "90-0-8", east)
+    features = sample_plan(shapely.union_all([west, east]))
+    body = json.dumps({"type": "FeatureCollection", "crs": {"type": "name", "properties": {
+        "name": "urn:ogc:def:crs:EPSG::32638"}}, "features": [
+        {"type": "Feature", "geometry": shapely.geometry.mapping(f["geometry"]),
+         "properties": {k: v for k, v in f.items() if k != "geometry"}} for f in features]}).encode()
+    response = upload(as_surveyor, "merge.geojson", body, parents="90-0-7,90-0-8")
+    assert response.status_code == 201, response.content
+    report = response.json()["report"]
+    assert report["findings"] == [] and report["valid"] is True
+    assert report["summary"]["parent_area_m2"] == pytest.approx(240 * 240, abs=0.5)
+    assert Plan.objects.get().parents.count() == 2
