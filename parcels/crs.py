@@ -56,3 +56,8 @@ def is_geographic(srid: int) -> bool:
 
 def to_wgs84(geom: BaseGeometry, source_srid: int) -> BaseGeometry:
     return transform(geom, source_srid, WGS84)
+
+
+def from_geos(geom, target_srid: int) -> BaseGeometry:
+    """Return a GeoDjango geometry as a shapely one in TARGET_SRID."""
+    return transform(shapely.from_wkb(bytes(geom.wkb)), geom.srid, target_srid)

@@ -112,28 +112,36 @@ def parcel_get(*, municipality: str, parcel_code: str) -> Parcel:
     return parcel
 
 
-def street_rows_metric(*, municipality: Municipality, around, distance_m: float = 100.0):
-    """Return the union of street rights-of-way near AROUND, in the municipality's metric CRS.
+def street_rows_near(*, municipality: Municipality, area: Polygon) -> list:
+    """Return the street rights-of-way meeting AREA (storage SRID), in the municipality's metric CRS.
 
     Right-of-way polygons where the data has them, and centrelines buffered by half their width.
     """
-    metric = municipality.metric_srid
     sql = """
-        WITH area AS (SELECT ST_Expand(%(geom)s::geometry, %(reach)s) AS box)
-        SELECT ST_AsBinary(ST_Union(g)) FROM (
-            SELECT ST_Transform(r.geom, %(metric)s) AS g FROM parcels_streetrightofway r, area
-            WHERE r.municipality_id = %(m)s AND r.geom && area.box
-            UNION ALL
-            SELECT ST_Buffer(ST_Transform(s.centreline, %(metric)s), s.row_width_m / 2, 'endcap=flat join=mitre')
-            FROM parcels_street s, area
-            WHERE s.municipality_id = %(m)s AND s.row_width_m > 0 AND s.centreline && area.box
-        ) AS parts
+        SELECT ST_AsBinary(ST_Transform(r.geom, %(metric)s)) FROM parcels_streetrightofway r
+        WHERE r.municipality_id = %(m)s AND r.geom && %(area)s::geometry
+        UNION ALL
+        SELECT ST_AsBinary(ST_Buffer(ST_Transform(s.centreline, %(metric)s), s.row_width_m / 2,
+                                     'endcap=flat join=mitre'))
+        FROM parcels_street s
+        WHERE s.municipality_id = %(m)s AND s.row_width_m > 0 AND s.centreline && %(area)s::geometry
     """
     with connection.cursor() as cursor:
-        # Storage units are not metres: reach generously (3x), the exact test is made in metres.
-        cursor.execute(sql, {"geom": around.ewkb, "reach": distance_m * 3, "metric": metric, "m": municipality.pk})
-        (wkb,) = cursor.fetchone()
-    return shapely.from_wkb(bytes(wkb)) if wkb else None
+        cursor.execute(sql, {"metric": municipality.metric_srid, "m": municipality.pk, "area": area.ewkb})
+        return [shapely.from_wkb(bytes(wkb)) for (wkb,) in cursor.fetchall() if wkb]
+
+
+def around(geom, distance_m: float) -> Polygon:
+    """Return GEOM's extent grown by about DISTANCE_M, as a storage-SRID rectangle.
+
+    Storage units are not metres (Web Mercator stretches them by 1/cos(latitude)): the margin is
+    generous, and exact tests are made in metres afterwards.
+    """
+    minx, miny, maxx, maxy = geom.extent
+    margin = distance_m * 3
+    box = Polygon.from_bbox((minx - margin, miny - margin, maxx + margin, maxy + margin))
+    box.srid = settings.STORAGE_SRID
+    return box
 
 
 def neighbours_of(parcel: Parcel) -> list[str]:
@@ -182,10 +190,10 @@ def parcel_detail(*, parcel: Parcel, srid: int) -> dict:
     """Return the parcel as a GeoJSON Feature with measurements, neighbours, zoning and lineage."""
     feature = to_feature(state_rows(current_states().filter(pk=parcel.pk), srid=srid).get())
     metric_srid = parcel.municipality.metric_srid
-    geom_storage = shapely.from_wkb(bytes(parcel.geom.wkb))
-    geom_metric = crs.transform(geom_storage, settings.STORAGE_SRID, metric_srid)
-    geom_wgs84 = crs.transform(geom_storage, settings.STORAGE_SRID, crs.WGS84)
-    rows = street_rows_metric(municipality=parcel.municipality, around=parcel.geom)
+    geom_metric = crs.from_geos(parcel.geom, metric_srid)
+    geom_wgs84 = crs.from_geos(parcel.geom, crs.WGS84)
+    parts = street_rows_near(municipality=parcel.municipality, area=around(parcel.geom, 100))
+    rows = shapely.union_all(parts) if parts else None
     feature["properties"].update({
         "measurements": {**measure_parcel(geom_metric, geom_wgs84, rows).as_dict(), "crs": f"EPSG:{metric_srid}"},
         "district_name_en": parcel.district.name_en if parcel.district else None,

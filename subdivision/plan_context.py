@@ -10,12 +10,12 @@ from dataclasses import fields as dataclass_fields
 import numpy as np
 import shapely
 from django.conf import settings
-from django.contrib.gis.geos import GEOSGeometry, Polygon
-from django.db import connection
+from django.contrib.gis.geos import Polygon
 
 from gisportal.errors import InvalidParameter, NotFound, PlatformError
 from parcels import crs
 from parcels.models import Municipality, Parcel, ParcelStatus
+from parcels.selectors import around, street_rows_near
 from subdivision.engine import ExistingParcel, PlanContext, PlanFeature, RuleSet
 from subdivision.models import PlanningRuleSet
 from subdivision.plan_files import RawPlan
@@ -61,15 +61,11 @@ def rule_set_for(municipality: Municipality, land_use: str) -> RuleSet:
     return RuleSet(**{f.name: getattr(stored, f.name) for f in dataclass_fields(RuleSet)})
 
 
-def _to_shapely(geom: GEOSGeometry, target_srid: int):
-    return crs.transform(shapely.from_wkb(bytes(geom.wkb)), geom.srid, target_srid)
-
-
 def check_location(plan_wgs84_bounds: tuple[float, float, float, float], municipality: Municipality) -> None:
     """Refuse a plan that lies far from the municipality, saying why (wrong CRS, swapped axes)."""
     if municipality.boundary is None:
         return
-    boundary = _to_shapely(municipality.boundary, crs.WGS84)
+    boundary = crs.from_geos(municipality.boundary, crs.WGS84)
     minx, miny, maxx, maxy = plan_wgs84_bounds
     centre = shapely.Point((minx + maxx) / 2, (miny + maxy) / 2)
     if not (np.isfinite([minx, miny, maxx, maxy]).all()):
@@ -92,23 +88,7 @@ def existing_near(municipality: Municipality, area_storage: Polygon, exclude_ids
     metric = municipality.metric_srid
     rows = (Parcel.objects.filter(municipality=municipality, status=ParcelStatus.ACTIVE, geom__bboverlaps=area_storage)
             .exclude(pk__in=exclude_ids).values_list("parcel_code", "geom"))
-    return [ExistingParcel(code, _to_shapely(geom, metric), ParcelStatus.ACTIVE) for code, geom in rows]
-
-
-def street_rows_near(municipality: Municipality, area_storage: Polygon) -> list:
-    """Return street right-of-way polygons near the plan, in metres: polygons, and buffered centrelines."""
-    sql = """
-        SELECT ST_AsBinary(ST_Transform(r.geom, %(metric)s)) FROM parcels_streetrightofway r
-        WHERE r.municipality_id = %(m)s AND r.geom && %(area)s::geometry
-        UNION ALL
-        SELECT ST_AsBinary(ST_Buffer(ST_Transform(s.centreline, %(metric)s), s.row_width_m / 2,
-                                     'endcap=flat join=mitre'))
-        FROM parcels_street s
-        WHERE s.municipality_id = %(m)s AND s.row_width_m > 0 AND s.centreline && %(area)s::geometry
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"metric": municipality.metric_srid, "m": municipality.pk, "area": area_storage.ewkb})
-        return [shapely.from_wkb(bytes(wkb)) for (wkb,) in cursor.fetchall() if wkb]
+    return [ExistingParcel(code, crs.from_geos(geom, metric), ParcelStatus.ACTIVE) for code, geom in rows]
 
 
 def build_context(*, raw: RawPlan, municipality: Municipality, parents: list[Parcel], land_use: str) -> PlanContext:
@@ -128,16 +108,15 @@ def build_context(*, raw: RawPlan, municipality: Municipality, parents: list[Par
     for parent in parents:
         storage_bounds = np.r_[np.minimum(storage_bounds[:2], parent.geom.extent[:2]),
                                np.maximum(storage_bounds[2:], parent.geom.extent[2:])]
-    margin = NEAR_PLAN_M * 3  # storage units are not metres; the rules measure exactly in metres
-    area = Polygon.from_bbox((storage_bounds[0] - margin, storage_bounds[1] - margin,
-                              storage_bounds[2] + margin, storage_bounds[3] + margin))
-    area.srid = settings.STORAGE_SRID
-    boundary = _to_shapely(municipality.boundary, metric) if municipality.boundary is not None else None
+    plan_extent = Polygon.from_bbox(tuple(storage_bounds))
+    plan_extent.srid = settings.STORAGE_SRID
+    area = around(plan_extent, NEAR_PLAN_M)
+    boundary = crs.from_geos(municipality.boundary, metric) if municipality.boundary is not None else None
     return PlanContext(
         features=features,
-        parents=tuple(ExistingParcel(p.parcel_code, _to_shapely(p.geom, metric), p.status) for p in parents),
+        parents=tuple(ExistingParcel(p.parcel_code, crs.from_geos(p.geom, metric), p.status) for p in parents),
         existing=tuple(existing_near(municipality, area, [p.pk for p in parents])),
-        street_rows=tuple(street_rows_near(municipality, area)),
+        street_rows=tuple(street_rows_near(municipality=municipality, area=area)),
         municipality_boundary=boundary,
         rules=rule_set_for(municipality, land_use),
     )

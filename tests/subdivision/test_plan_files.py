@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import tempfile
 
 import pytest
 import shapely
@@ -24,14 +23,7 @@ from tests.subdivision import plan_samples as samples
 EXPECTED_LOTS = ["1", "2", "3", "4"]
 
 
-@pytest.fixture(autouse=True)
-def private_tempdir(tmp_path, monkeypatch):
-    """Send every temporary file to a fresh folder and check nothing is left in it."""
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    yield
-    assert list(scratch.iterdir()) == []
+pytestmark = pytest.mark.usefixtures("private_tempdir")
 
 
 def _read(fmt: str, **kwargs) -> RawPlan:

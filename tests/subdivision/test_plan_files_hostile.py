@@ -6,7 +6,6 @@ import io
 import json
 import os
 import stat
-import tempfile
 import zipfile
 
 import geopandas as gpd
@@ -27,15 +26,7 @@ from subdivision.plan_files import (
 )
 from tests.subdivision import plan_samples as samples
 
-
-@pytest.fixture(autouse=True)
-def private_tempdir(tmp_path, monkeypatch):
-    """Send every temporary file to a fresh folder and check nothing is left in it."""
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    yield
-    assert list(scratch.iterdir()) == []
+pytestmark = pytest.mark.usefixtures("private_tempdir")
 
 
 def _zip(members: dict[str, bytes], *, compression=zipfile.ZIP_DEFLATED) -> bytes:
