@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from parcels import crs
 from parcels.geometry import check_polygons
-from parcels.models import LandUse, Municipality
+from parcels.models import LandUse, Municipality, Parcel, ParcelStatus
 from parcels.sources import SourceError, SourceTable, read_source
 
 TARGETS = ("parcel_code", "plan_no", "block_no", "parcel_no", "district", "land_use", "zone_code", "stated_area")
@@ -222,6 +222,9 @@ def import_parcels(
     codes, plans, blocks, numbers = column("parcel_code"), column("plan_no"), column("block_no"), column("parcel_no")
     districts, uses, zones, areas = column("district"), column("land_use"), column("zone_code"), column("stated_area")
 
+    # A retired parcel stays as its plan left it: the same code in a file is refused, not merged.
+    retired = set(Parcel.objects.filter(municipality=municipality, status=ParcelStatus.RETIRED)
+                  .values_list("parcel_code", flat=True))
     rows: list[tuple] = []
     first_row_of: dict[str, int] = {}
     for i, result in enumerate(checked):
@@ -235,6 +238,8 @@ def import_parcels(
             reason = f"parcel code {code!r} is not URL-safe (letters, digits, '.', '_', '-'; at most 64)"
         elif code in first_row_of:
             reason = f"duplicate parcel code {code!r} (first at row {first_row_of[code] + 1})"
+        elif code in retired:
+            reason = f"parcel {code!r} is retired; a retired parcel is never changed by an import"
         elif land_use not in LAND_USES:
             reason = f"unknown land use {land_use!r}; expected one of {', '.join(sorted(LAND_USES))}"
         elif result.geom is None:

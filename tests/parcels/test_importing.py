@@ -173,3 +173,18 @@ def test_import_layer_streets_and_zoning_replaces_only_when_changed(tmp_path):
     with pytest.raises(CommandError, match="unknown layer 'roads'"):
         call_command("import_layer", "streets", str(path), "--municipality", "RUH", "--layer", "roads")
     assert first is None or "imported 2" in first
+
+
+def test_a_retired_parcel_is_refused_not_changed(tmp_path):
+    from parcels.services import parcels_retire
+
+    municipality = riyadh()
+    path = write(source_frame(), "gpkg", tmp_path)
+    import_parcels(path=path, municipality=municipality)
+    parcels_retire(parcels=[Parcel.objects.get(parcel_code="82-1-2")])
+    before = Parcel.objects.get(parcel_code="82-1-2")
+    summary = import_parcels(path=path, municipality=municipality, rejects_path=str(tmp_path / "r.csv"))
+    assert (summary.unchanged, summary.rejected) == (2, 1)
+    assert "'82-1-2' is retired" in summary.rejects[0][2]
+    after = Parcel.objects.get(parcel_code="82-1-2")
+    assert (after.status, after.version, after.updated_at) == ("retired", before.version, before.updated_at)
