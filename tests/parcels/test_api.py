@@ -105,6 +105,9 @@ def test_openapi_schema_and_docs_are_served(client):
     assert "/api/parcels/" in schema.content.decode()
     docs = client.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
+    # Served offline, from this server, with DEBUG off.
+    assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in docs.content
+    assert b"cdn." not in docs.content
 
 
 def test_openapi_schema_is_valid_without_warnings(tmp_path):
