@@ -26,6 +26,14 @@ LIST_PARAMETERS = [
 SRID_PARAMETER = [OpenApiParameter("srid", int, description="EPSG code of the output geometry (default 4326)")]
 
 
+def _output_srid(request) -> int:
+    """Return the checked ?srid= of REQUEST (4326 when absent)."""
+    srid = parse_srid(request.query_params.get("srid"))
+    if srid != 4326:
+        selectors.check_srid_known(srid)
+    return srid
+
+
 def _page_link(request, page: int) -> str:
     params = request.query_params.copy()
     params["page"] = str(page)
@@ -38,8 +46,7 @@ def _page_link(request, page: int) -> str:
 def parcel_list(request):
     """Return the parcels matching the filters as a paginated GeoJSON FeatureCollection."""
     query = parse_parcel_query(request.query_params)
-    if query.srid != 4326:
-        selectors.check_srid_known(query.srid)
+    _output_srid(request)  # the srid is parsed with the rest; this checks the database knows it
     qs = selectors.parcels_matching(query)
     count = qs.count()
     start = (query.page - 1) * query.page_size
@@ -61,19 +68,16 @@ def parcel_list(request):
 @api_view(["GET"])
 def parcel_detail(request, municipality: str, parcel_code: str):
     """Return one parcel with its measurements, neighbours, zoning and lineage."""
-    srid = parse_srid(request.query_params.get("srid"))
-    selectors.check_srid_known(srid)
     parcel = selectors.parcel_get(municipality=municipality, parcel_code=parcel_code)
-    return Response(selectors.parcel_detail(parcel=parcel, srid=srid), content_type="application/geo+json")
+    return Response(selectors.parcel_detail(parcel=parcel, srid=_output_srid(request)),
+                    content_type="application/geo+json")
 
 
 @extend_schema(parameters=SRID_PARAMETER, responses={200: OpenApiTypes.OBJECT}, tags=["parcels"])
 @api_view(["GET"])
 def parcel_history(request, municipality: str, parcel_code: str):
     """Return every version of a parcel, newest first."""
-    srid = parse_srid(request.query_params.get("srid"))
-    selectors.check_srid_known(srid)
     parcel = selectors.parcel_get(municipality=municipality, parcel_code=parcel_code)
-    features = selectors.parcel_history(parcel=parcel, srid=srid)
+    features = selectors.parcel_history(parcel=parcel, srid=_output_srid(request))
     return Response({"type": "FeatureCollection", "count": len(features), "features": features},
                     content_type="application/geo+json")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
 import shapely
 from django.conf import settings
 from pyproj import CRS, Transformer
@@ -41,13 +42,7 @@ def transform(geom, source_srid: int, target_srid: int):
     if source_srid == target_srid:
         return geom
     t = transformer(source_srid, target_srid)
-    return shapely.transform(geom, lambda xy: _stack(t.transform(xy[:, 0], xy[:, 1])))
-
-
-def _stack(xy):
-    import numpy as np
-
-    return np.column_stack(xy)
+    return shapely.transform(geom, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
 
 
 def is_geographic(srid: int) -> bool:

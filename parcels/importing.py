@@ -298,7 +298,7 @@ def import_parcels(
 
     if summary.rejects:
         summary.rejects_path = write_rejects(summary.rejects, path=path, rejects_path=rejects_path,
-                                             table=table, geoms_by_row=table.geoms)
+                                             geoms_by_row=table.geoms)
     return summary
 
 
@@ -309,7 +309,7 @@ def _url_safe(code: str) -> bool:
     return _URL_SAFE.fullmatch(code) is not None
 
 
-def write_rejects(rejects, *, path: str, rejects_path: str | None, table: SourceTable, geoms_by_row) -> str:
+def write_rejects(rejects, *, path: str, rejects_path: str | None, geoms_by_row) -> str:
     """Write the rejected rows, with their reason and geometry as WKT, to a CSV file."""
     target = Path(rejects_path) if rejects_path else Path(settings.BASE_DIR) / "var" / "rejects" / (
         Path(path).stem + ".rejects.csv")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -118,6 +118,3 @@ def parse_parcel_query(params) -> ParcelQuery:
         page_size=parse_positive_int("page_size", params.get("page_size"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
     )
 
-
-def as_of_date(value: date) -> datetime:
-    return parse_as_of(value.isoformat())

@@ -7,7 +7,7 @@ from .. import measure
 from ..context import PlanContext
 from ..findings import ERROR, WARNING, Finding
 from ..registry import Prepared, rule
-from ._text import name_ar, name_en, num
+from ._text import name_ar, name_en, num, parts_outside
 
 
 @rule("NO_PARENT")
@@ -41,20 +41,10 @@ def outside_parent(ctx: PlanContext, p: Prepared) -> list[Finding]:
     parent = p.parent_union
     if parent.is_empty or not len(p.geoms):
         return []
-    tol = ctx.rules.gap_overlap_tolerance_m2
-    out = []
-    for i, part in zip(*p.outside):
-        area = part.area
-        if area <= tol:
-            continue
-        k, label = p.kinds[i], p.labels[i]
-        out.append(Finding(
-            "OUTSIDE_PARENT", ERROR,
-            f"{name_en(k, label)} extends {num(area)} m² outside the parent parcels",
-            f"{name_ar(k, label)} يمتد منها {num(area)} م² خارج القطع الأم",
-            (label,), part, area, tol,
-        ))
-    return out
+    indices, parts = p.outside
+    return parts_outside("OUTSIDE_PARENT", p, indices, parts, ctx.rules.gap_overlap_tolerance_m2,
+                         "{name} extends {area} m² outside the parent parcels",
+                         "{name} يمتد منها {area} م² خارج القطع الأم")
 
 
 @rule("OVERLAP")

@@ -8,7 +8,7 @@ from .. import measure
 from ..context import ROAD, PlanContext
 from ..findings import ERROR, Finding
 from ..registry import Prepared, rule
-from ._text import name_ar, name_en, num
+from ._text import name_ar, name_en, num, parts_outside
 
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 
@@ -85,19 +85,8 @@ def out_of_municipality(ctx: PlanContext, p: Prepared) -> list[Finding]:
     if boundary is None or boundary.is_empty or not len(p.geoms):
         return []
     shapely.prepare(boundary)
-    tol = ctx.rules.gap_overlap_tolerance_m2
     suspects = np.flatnonzero(~shapely.covers(boundary, p.geoms))
     outside = shapely.difference(p.geoms[suspects], boundary)
-    out = []
-    for i, part in zip(suspects, outside):
-        area = part.area
-        if area <= tol:
-            continue
-        k, label = p.kinds[i], p.labels[i]
-        out.append(Finding(
-            "OUT_OF_MUNICIPALITY", ERROR,
-            f"{name_en(k, label)} lies {num(area)} m² outside the municipality boundary",
-            f"{name_ar(k, label)} يقع منها {num(area)} م² خارج حدود البلدية",
-            (label,), part, area, tol,
-        ))
-    return out
+    return parts_outside("OUT_OF_MUNICIPALITY", p, suspects, outside, ctx.rules.gap_overlap_tolerance_m2,
+                         "{name} lies {area} m² outside the municipality boundary",
+                         "{name} يقع منها {area} م² خارج حدود البلدية")
