@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import shapely
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
@@ -13,7 +14,7 @@ from gisportal.accounts.roles import SURVEYOR, has_role
 from gisportal.errors import Forbidden, InvalidParameter
 from parcels import crs
 from parcels.models import LandUse, Municipality, Parcel
-from subdivision.engine import Finding, Report, validate
+from subdivision.engine import Finding, PlanContext, Report, validate
 from subdivision.models import Plan, PlanFeature, PlanStatus
 from subdivision.plan_context import (
     build_context,
@@ -33,6 +34,7 @@ class PlanCheck:
     municipality: Municipality
     parents: list[Parcel]
     raw: RawPlan
+    context: PlanContext  # the plan's features already in the metric CRS
     report: Report
     land_use: str
 
@@ -52,7 +54,7 @@ def plan_check(*, upload, filename: str, municipality: str, parents: str, srid: 
     raw = read_plan(upload, filename=filename, srid=srid, limits=upload_limits(),
                     dxf_layers=settings.PLAN_DXF_LAYERS or None)
     context = build_context(raw=raw, municipality=place, parents=parent_parcels, land_use=land_use)
-    return PlanCheck(place, parent_parcels, raw, validate(context), land_use)
+    return PlanCheck(place, parent_parcels, raw, context, validate(context), land_use)
 
 
 def finding_json(finding: Finding, metric_srid: int) -> dict:
@@ -105,9 +107,10 @@ def plan_create(*, user, title: str, **upload) -> Plan:
     )
     plan.parents.set(check.parents)
     storage = settings.STORAGE_SRID
-    stored = crs.transform(shapely.from_wkb(shapely.to_wkb([f.geom for f in check.raw.features])),
-                           check.raw.srid, storage)
-    metric = crs.transform(stored, storage, check.municipality.metric_srid)
+    source = np.empty(len(check.raw.features), dtype=object)
+    source[:] = [f.geom for f in check.raw.features]
+    stored = crs.transform(source, check.raw.srid, storage)
+    metric = [f.geom for f in check.context.features]
     PlanFeature.objects.bulk_create([
         PlanFeature(plan=plan, index=f.index, kind=f.kind, lot_no=f.lot_no or "", stated_area_m2=f.stated_area,
                     area_m2=round(float(m.area), 2), land_use=f.land_use or "",
