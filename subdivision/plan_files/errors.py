@@ -6,12 +6,22 @@ answers with; the message names the problem for the surveyor.
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 
 class PlanFileError(Exception):
-    """The uploaded plan file cannot be used (a client error)."""
+    """The uploaded plan file cannot be used (a client error).
+
+    `extra` holds structured details for the API answer, next to `code` and `detail`
+    (e.g. the layers of a DXF drawing); it is empty for most errors.
+    """
 
     code: str = "PLAN_FILE_INVALID"
     http_status: int = 400
+
+    def __init__(self, message: str, *, extra: Mapping[str, Any] | None = None):
+        super().__init__(message)
+        self.extra: dict[str, Any] = dict(extra or {})
 
 
 class UnsupportedFormat(PlanFileError):
@@ -52,13 +62,28 @@ class CrsMissing(PlanFileError):
     code = "PLAN_FILE_CRS_MISSING"
 
 
+class UnknownCrs(PlanFileError):
+    """The file names a coordinate reference system that is not known (e.g. EPSG:999999)."""
+
+    code = "PLAN_FILE_CRS_UNKNOWN"
+
+
 class BadCoordinates(PlanFileError):
-    """A feature has non-finite or impossible coordinates."""
+    """A feature has non-finite or impossible coordinates, or a ring that is not a ring."""
 
     code = "PLAN_FILE_BAD_COORDINATES"
 
 
 class BadAttribute(PlanFileError):
-    """A feature attribute has a value that cannot be used (unknown kind, non-numeric area)."""
+    """A feature attribute cannot be used (unknown kind, non-numeric area, text too long to store)."""
 
     code = "PLAN_FILE_BAD_ATTRIBUTE"
+
+
+class DxfLayersUnmapped(EmptyPlan):
+    """No closed shape of a DXF drawing lies on a layer mapped to a plan kind.
+
+    `extra["layers"]` lists the drawing's layers with what each holds.
+    """
+
+    code = "PLAN_FILE_DXF_LAYERS_UNMAPPED"

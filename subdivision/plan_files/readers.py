@@ -5,19 +5,32 @@ is parsed here with the standard library because GDAL's KML driver ignores
 ``ExtendedData``, where surveyors keep lot attributes; the XML is first refused if
 it declares a DTD or entity. DXF is read with ezdxf (see ``dxf.py``).
 
+GeoJSON is also parsed with the standard library, for what GDAL loses: lot numbers
+written as numbers too large for 64 bits (GDAL clamps them), NUL characters in text
+(GDAL cuts the text there) and a legacy ``crs`` member naming an unknown CRS (GDAL
+falls back to WGS 84 without a word).
+
+Rings are checked, in every format, before anything is measured: a polygon ring must
+be closed and have at least 4 points (RFC 7946, the KML and Simple Features specs);
+GDAL passes unclosed rings through and GEOS refuses them.
+
 Every upload is written to a private temporary directory that is removed on
 success and on error alike.
 """
 
 from __future__ import annotations
 
+import gc
+import json
 import math
 import os
 import re
+import struct
 import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from io import BytesIO
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Iterable, Mapping
@@ -40,6 +53,7 @@ from .errors import (
     EmptyPlan,
     FileTooLarge,
     PlanFileError,
+    UnknownCrs,
     UnsupportedFormat,
 )
 from .safety import ExtractBudget, Limits, check_archive, check_xml, read_limited
@@ -47,6 +61,12 @@ from .sniff import DXF, GEOJSON, GEOPACKAGE, KML, SUPPORTED, ZIP, sniff
 
 KINDS = ("lot", "road", "open_space", "utility")
 ABSURD_COORDINATE = 1e8
+# The widths of PlanFeature.lot_no and PlanFeature.land_use: longer text is refused on reading,
+# so that a plan that validates can also be stored.
+MAX_LOT_NO_CHARS = 32
+MAX_LAND_USE_CHARS = 20
+# Integers beyond this are not exact as floats; a lot number read as such a float has lost digits.
+_EXACT_FLOAT_INT = 2 ** 53
 
 # Attribute aliases, matched case-insensitively; first match wins.
 _ALIASES = {
@@ -119,19 +139,25 @@ def read_plan(data: bytes | str | os.PathLike | BinaryIO, *, filename: str,
 
 def _read_geojson(content: bytes, workdir: Path, *, filename: str, srid: int | None,
                   limits: Limits) -> RawPlan:
+    document = _parse_geojson(content, filename=filename, limits=limits)
     path = workdir / "upload.geojson"
     path.write_bytes(content)
-    return _read_ogr(path, "geojson", filename=filename, srid=srid, limits=limits)
+    # GeoJSON proper has one layer; listing the layers would make GDAL parse the file twice.
+    return _read_ogr(path, "geojson", filename=filename, srid=srid, limits=limits,
+                     layer=0 if document.is_geojson else None, geojson=document)
 
 
 def _read_ogr(path: Path, fmt: str, *, filename: str, srid: int | None, limits: Limits,
-              layer: str | None = None) -> RawPlan:
+              layer: str | int | None = None,
+              geojson: _GeoJsonDocument | None = None) -> RawPlan:
+    own_properties = geojson is not None and geojson.properties is not None
     try:
         if layer is None:
             layer = _choose_layer(path, filename=filename)
         # One pass over the file: read at most one feature past the limit, enough to refuse it.
-        meta, _fids, wkbs, field_data = pyogrio.raw.read(path, layer=layer,
-                                                         max_features=limits.max_features + 1)
+        meta, _fids, wkbs, field_data = pyogrio.raw.read(
+            path, layer=layer, max_features=limits.max_features + 1,
+            columns=[] if own_properties else None)
         if len(wkbs) > limits.max_features:
             raise FileTooLarge(
                 f"{filename!r} has more than {limits.max_features} features; the limit is {limits.max_features}")
@@ -141,12 +167,160 @@ def _read_ogr(path: Path, fmt: str, *, filename: str, srid: int | None, limits: 
         # GDAL messages may quote the private temporary path; show the upload's name instead.
         detail = str(exc).replace(str(path), filename).replace(str(path.parent), "")
         raise CorruptFile(f"{filename!r} cannot be read as {_FORMAT_NAMES[fmt]}: {detail}") from exc
-    names = [str(n) for n in meta["fields"]]
-    columns = [list(col) for col in field_data]
-    geoms = shapely.from_wkb(np.asarray(wkbs, dtype=object))  # one GEOS call; None stays None
-    records = [({name: columns[j][i] for j, name in enumerate(names)}, geoms[i]) for i in range(len(geoms))]
-    file_srid = _epsg_from_crs(meta.get("crs"), filename=filename)
+    if own_properties:
+        properties = geojson.properties
+        if len(properties) != len(wkbs):  # pragma: no cover - every non-Feature entry is refused
+            raise CorruptFile(f"{filename!r} cannot be read as GeoJSON: GDAL found {len(wkbs)} "
+                              f"features where the document lists {len(properties)}")
+    else:
+        names = [str(n) for n in meta["fields"]]
+        columns = [list(col) for col in field_data]
+        properties = [{name: columns[j][i] for j, name in enumerate(names)}
+                      for i in range(len(wkbs))]
+    wkbs = np.asarray(wkbs, dtype=object)
+    # One GEOS call; None stays None, and WKB that GEOS refuses (an unclosed ring) becomes None.
+    geoms = shapely.from_wkb(wkbs, on_invalid="ignore")
+    refused = np.flatnonzero(shapely.is_missing(geoms) & np.not_equal(wkbs, None))
+    if len(refused):
+        index = int(refused[0])
+        where = f"{_feature_label(index, properties[index])} in {filename!r}"
+        raise BadCoordinates(f"{where}: {_wkb_problem(wkbs[index])}")
+    records = list(zip(properties, geoms))
+    if geojson is not None and geojson.has_crs:
+        file_srid = geojson.srid
+    else:
+        file_srid = _epsg_from_crs(meta.get("crs"), filename=filename)
     return _build_plan(fmt, records, file_srid=file_srid, srid=srid, filename=filename)
+
+
+# --- GeoJSON read with the standard library, for what GDAL loses -------------------------------
+
+_GEOJSON_TYPES = {"featurecollection", "feature", "point", "multipoint", "linestring",
+                  "multilinestring", "polygon", "multipolygon", "geometrycollection"}
+
+
+@dataclass(frozen=True)
+class _GeoJsonDocument:
+    """What is taken from the GeoJSON text itself rather than from GDAL."""
+
+    is_geojson: bool  # False for other JSON that GDAL reads (ESRI JSON, TopoJSON)
+    has_crs: bool  # a legacy `crs` member is present (and not null)
+    srid: int | None  # the EPSG code it names
+    properties: list[Mapping[str, Any]] | None  # each Feature's, in order; None: GDAL's fields
+
+
+def _parse_geojson(content: bytes, *, filename: str, limits: Limits) -> _GeoJsonDocument:
+    """Return the CRS and the exact feature properties of a GeoJSON document.
+
+    The upload is already limited in size; the parsed document is dropped once the
+    properties are taken out of it.
+    """
+    try:
+        doc = _json_loads(content)
+    except RecursionError as exc:
+        raise CorruptFile(f"{filename!r} cannot be read as GeoJSON: it is nested too deeply") from exc
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise CorruptFile(f"{filename!r} cannot be read as GeoJSON: {exc}") from exc
+    doc_type = doc.get("type") if isinstance(doc, dict) else None
+    if not isinstance(doc_type, str) or doc_type.lower() not in _GEOJSON_TYPES:
+        # Not GeoJSON proper (ESRI JSON, TopoJSON): GDAL reads it alone.
+        return _GeoJsonDocument(is_geojson=False, has_crs=False, srid=None, properties=None)
+    has_crs = doc.get("crs") is not None
+    srid = _geojson_crs(doc["crs"], filename=filename) if has_crs else None
+    properties = None
+    if doc_type.lower() == "featurecollection" and isinstance(doc.get("features"), list):
+        entries = doc["features"]
+        if len(entries) > limits.max_features:
+            raise FileTooLarge(f"{filename!r} has {len(entries)} features; the limit is "
+                               f"{limits.max_features}")
+        for index, entry in enumerate(entries):
+            # GDAL skips such entries without a word: a lot would vanish from the plan.
+            if not (isinstance(entry, dict) and entry.get("type") == "Feature"):
+                raise CorruptFile(
+                    f"feature {index} in {filename!r} is {_json_kind(entry)}, not a GeoJSON "
+                    f'Feature; each entry of "features" must be {{"type": "Feature", '
+                    f'"geometry": ..., "properties": ...}} (RFC 7946)')
+        properties = [_json_properties(entry) for entry in entries]
+    elif doc_type.lower() == "feature":
+        properties = [_json_properties(doc)]
+    return _GeoJsonDocument(is_geojson=True, has_crs=has_crs, srid=srid, properties=properties)
+
+
+def _json_loads(content: bytes) -> Any:
+    # Parsing makes a great many small lists and dicts, and never a cycle: the cyclic collector
+    # would only walk them again and again (three times slower on a plan of 50,000 lots).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return json.loads(content)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _json_properties(feature: Mapping[str, Any]) -> Mapping[str, Any]:
+    props = feature.get("properties")
+    return props if isinstance(props, dict) else {}
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        kind = value.get("type")
+        return f"a {kind!r} object" if isinstance(kind, str) else 'an object without "type"'
+    return {list: "an array", str: "a string", bool: "a boolean"}.get(type(value), "a number")
+
+
+# Legacy (GeoJSON 2008) CRS names, as OGC URNs, URLs or short codes.
+_EPSG_NAME = re.compile(r"(?:urn:ogc:def:crs:epsg:[\d.]*:|epsg:{1,2}|"
+                        r"https?://www\.opengis\.net/def/crs/epsg/[\d.]+/)(\d+)", re.IGNORECASE)
+_OGC_NAME = re.compile(r"(?:urn:ogc:def:crs:ogc:[\d.]*:|ogc:|crs:|"
+                       r"https?://www\.opengis\.net/def/crs/ogc/[\d.]+/)(?:crs)?(84|83|27)",
+                       re.IGNORECASE)
+# OGC's longitude-first twins of geographic EPSG CRSs; GDAL reads coordinates in that order.
+_OGC_CRS = {"84": 4326, "83": 4269, "27": 4267}
+_CRS_ADVICE = ("name a known EPSG code (e.g. urn:ogc:def:crs:EPSG::32638), or remove the "
+               "\"crs\" member if the coordinates are WGS 84 longitude/latitude (RFC 7946)")
+
+
+def _geojson_crs(member: Any, *, filename: str) -> int:
+    """Return the EPSG code named by a legacy GeoJSON `crs` member; refuse one that is unknown."""
+    name = None
+    if isinstance(member, dict) and isinstance(member.get("properties"), dict):
+        crs_type = str(member.get("type", "")).lower()
+        props = member["properties"]
+        if crs_type == "name":
+            name = props.get("name")
+        elif crs_type == "epsg" and props.get("code") is not None:
+            name = f"EPSG:{props['code']}"
+        elif crs_type == "link":
+            raise UnknownCrs(f"{filename!r} gives its coordinate reference system as a link "
+                             f"({_short(props.get('href'))}), which is not followed; {_CRS_ADVICE}")
+    if not isinstance(name, str) or not name.strip():
+        raise UnknownCrs(f"{filename!r} has a \"crs\" member that names no coordinate reference "
+                         f"system: {json.dumps(member)[:80]}; {_CRS_ADVICE}")
+    name = name.strip()
+    if match := _OGC_NAME.fullmatch(name):
+        return _OGC_CRS[match.group(1)]
+    match = _EPSG_NAME.fullmatch(name)
+    try:
+        # Only CRS identifiers reach PROJ: a name is never read as a file or a PROJ string.
+        parsed = CRS.from_epsg(int(match.group(1))) if match else CRS.from_wkt(name)
+    except (CRSError, ValueError) as exc:
+        raise UnknownCrs(f"{filename!r} names the coordinate reference system {_short(name)} in "
+                         f"its \"crs\" member, which is not known; {_CRS_ADVICE}") from exc
+    epsg = parsed.to_epsg() or parsed.to_epsg(min_confidence=70)
+    if epsg is None:
+        raise UnknownCrs(f"{filename!r} names the coordinate reference system {_short(name)} in "
+                         f"its \"crs\" member, which matches no EPSG code; {_CRS_ADVICE}")
+    return epsg
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """Return repr(value), cut to about `limit` characters for a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 _FORMAT_NAMES = {"geojson": "GeoJSON", "shapefile": "a Shapefile",
@@ -264,7 +438,7 @@ def _read_kml(content: bytes, *, filename: str, limits: Limits) -> RawPlan:
         if len(records) >= limits.max_features:
             raise FileTooLarge(f"{filename!r} has more than {limits.max_features} features")
         props: dict[str, Any] = {}
-        geom = None
+        geom_el = None
         for child in placemark:
             tag = _local(child.tag)
             if tag == "name":
@@ -278,8 +452,13 @@ def _read_kml(content: bytes, *, filename: str, limits: Limits) -> RawPlan:
                         value = next((v for v in el if _local(v.tag) == "value"), None)
                         props[el.get("name")] = ((value.text or "").strip()
                                                  if value is not None else "")
-            elif geom is None and tag in _KML_GEOMETRIES:
-                geom = _kml_geometry(child, filename=filename, index=len(records))
+            elif geom_el is None and tag in _KML_GEOMETRIES:
+                geom_el = child
+        geom = None
+        if geom_el is not None:  # read after the attributes, so messages can name the lot
+            where = (f"{_feature_label(len(records), props, name_is_lot_no=True)} "
+                     f"in {filename!r}")
+            geom = _kml_geometry(geom_el, where=where)
         records.append((props, geom))
     return _build_plan("kml", records, file_srid=4326, srid=None, filename=filename,
                        name_is_lot_no=True)
@@ -292,44 +471,57 @@ def _local(tag: Any) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _kml_coords(el: ET.Element, *, filename: str, index: int) -> list[tuple[float, ...]]:
+def _kml_coords(el: ET.Element, *, where: str) -> list[tuple[float, ...]]:
     node = next((c for c in el.iter() if _local(c.tag) == "coordinates"), None)
     text = (node.text or "") if node is not None else ""
     coords = []
     for tuple_text in text.split():
         try:
-            coords.append(tuple(float(v) for v in tuple_text.split(",")))
+            values = tuple(float(v) for v in tuple_text.split(","))
         except ValueError as exc:
-            raise BadCoordinates(f"feature {index} in {filename!r} has an unreadable "
-                                 f"coordinate {tuple_text!r}") from exc
+            raise BadCoordinates(f"{where} has an unreadable coordinate {tuple_text!r}") from exc
+        if len(values) not in (2, 3):
+            raise BadCoordinates(f"{where} has an unreadable coordinate {tuple_text!r} "
+                                 f"(expected longitude,latitude[,altitude])")
+        coords.append(values)
     return coords
 
 
-def _kml_geometry(el: ET.Element, *, filename: str, index: int) -> BaseGeometry:
+def _kml_ring(el: ET.Element, *, where: str, ring: str) -> list[tuple[float, ...]]:
+    """Return a ring's coordinates, refusing one that is not closed or too short (OGC KML 2.2)."""
+    coords = _kml_coords(el, where=where)
+    problem = _ring_problem(np.array([c[:2] for c in coords], dtype=float).reshape(-1, 2))
+    if problem:
+        raise BadCoordinates(f"{where}: {ring} {problem}")
+    return coords
+
+
+def _kml_geometry(el: ET.Element, *, where: str, polygon_no: int | None = None) -> BaseGeometry:
     tag = _local(el.tag)
     try:
         if tag == "Point":
-            return Point(_kml_coords(el, filename=filename, index=index)[0])
+            return Point(_kml_coords(el, where=where)[0])
         if tag in ("LineString",):
-            return LineString(_kml_coords(el, filename=filename, index=index))
+            return LineString(_kml_coords(el, where=where))
         if tag == "LinearRing":
-            return LinearRing(_kml_coords(el, filename=filename, index=index))
+            return LinearRing(_kml_ring(el, where=where, ring="the ring"))
         if tag == "Polygon":
             shell, holes = None, []
             for child in el:
                 ctag = _local(child.tag)
                 if ctag == "outerBoundaryIs":
-                    shell = _kml_coords(child, filename=filename, index=index)
+                    shell = _kml_ring(child, where=where, ring=_ring_name(polygon_no, 0))
                 elif ctag == "innerBoundaryIs":
-                    holes.append(_kml_coords(child, filename=filename, index=index))
+                    holes.append(_kml_ring(child, where=where,
+                                           ring=_ring_name(polygon_no, len(holes) + 1)))
             return Polygon(shell or [], holes)
-        parts = [_kml_geometry(c, filename=filename, index=index)
-                 for c in el if _local(c.tag) in _KML_GEOMETRIES]
+        children = [c for c in el if _local(c.tag) in _KML_GEOMETRIES]
+        parts = [_kml_geometry(c, where=where, polygon_no=i + 1) for i, c in enumerate(children)]
         if parts and all(p.geom_type == "Polygon" for p in parts):
             return shapely.MultiPolygon(parts)
         return shapely.GeometryCollection(parts)
     except (IndexError, ValueError, shapely.errors.GEOSException) as exc:
-        raise CorruptFile(f"feature {index} in {filename!r} has an invalid KML {tag}: {exc}") from exc
+        raise CorruptFile(f"{where} has an invalid KML {tag}: {exc}") from exc
 
 
 # --- DXF ------------------------------------------------------------------------------------
@@ -364,14 +556,16 @@ def _build_plan(fmt: str, records: Iterable[tuple[Mapping[str, Any], BaseGeometr
     geoms = np.empty(len(records), dtype=object)
     geoms[:] = [geom for _props, geom in records]
     present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
-    first_bad = _first_bad_coordinates(geoms, present, geographic=geographic)
+    first_bad = _first_bad_geometry(geoms, present, geographic=geographic)
     flat = shapely.force_2d(geoms)
     features = []
     for index in np.flatnonzero(present):  # attribute-only rows carry nothing to validate
         index = int(index)
+        props = records[index][0]
         if index == first_bad:  # raises, with the message of the first failing check
-            _check_coordinates(geoms[index], index=index, geographic=geographic, filename=filename)
-        features.append(_make_feature(index, records[index][0], flat[index],
+            where = f"{_feature_label(index, props, name_is_lot_no=name_is_lot_no)} in {filename!r}"
+            _check_geometry(geoms[index], where=where, geographic=geographic)
+        features.append(_make_feature(index, props, flat[index],
                                       filename=filename, name_is_lot_no=name_is_lot_no))
     if not features:
         raise EmptyPlan(f"{filename!r} has no features with geometries")
@@ -388,40 +582,137 @@ def _is_geographic(srid: int, *, filename: str) -> bool:
                          f"system") from exc
 
 
-def _first_bad_coordinates(geoms: np.ndarray, present: np.ndarray, *, geographic: bool) -> int | None:
-    """Return the index of the first present geometry that _check_coordinates refuses, or None."""
+def _first_bad_geometry(geoms: np.ndarray, present: np.ndarray, *, geographic: bool) -> int | None:
+    """Return the index of the first present geometry that _check_geometry refuses, or None."""
     idx = np.flatnonzero(present)
     xy, owner = shapely.get_coordinates(geoms[idx], return_index=True)
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(xy).all(axis=1) | (np.abs(xy) > ABSURD_COORDINATE).any(axis=1)
         if geographic:
             bad |= (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90)
-    return int(idx[owner[bad].min()]) if bad.any() else None
+    # GEOS reads a closed ring of 3 points from WKB: check the rings of polygons and of the
+    # polygons inside multi-geometries, as _polygons() lists them.
+    types = shapely.get_type_id(geoms[idx])
+    multi = np.flatnonzero(np.isin(types, (6, 7)))
+    parts, part_owner = shapely.get_parts(geoms[idx[multi]], return_index=True)
+    in_multi = shapely.get_type_id(parts) == 3
+    single = np.flatnonzero(types == 3)
+    polygons = np.concatenate([geoms[idx[single]], parts[in_multi]])
+    polygon_owner = np.concatenate([single, multi[part_owner[in_multi]]])
+    rings, ring_owner = shapely.get_rings(polygons, return_index=True)
+    short = shapely.get_num_coordinates(rings) < 4
+    owners = np.concatenate([owner[bad], polygon_owner[ring_owner[short]]])
+    return int(idx[owners.min()]) if len(owners) else None
 
 
-def _check_coordinates(geom: BaseGeometry, *, index: int, geographic: bool, filename: str) -> None:
+def _check_geometry(geom: BaseGeometry, *, where: str, geographic: bool) -> None:
     xy = shapely.get_coordinates(geom)
     if not np.isfinite(xy).all():
-        raise BadCoordinates(f"feature {index} in {filename!r} has NaN or infinite coordinates")
+        raise BadCoordinates(f"{where} has NaN or infinite coordinates")
     if (np.abs(xy) > ABSURD_COORDINATE).any():
-        raise BadCoordinates(f"feature {index} in {filename!r} has absurd coordinates "
-                             f"(beyond ±{ABSURD_COORDINATE:.0e})")
+        raise BadCoordinates(f"{where} has absurd coordinates (beyond ±{ABSURD_COORDINATE:.0e})")
     if geographic and ((np.abs(xy[:, 0]) > 180).any() or (np.abs(xy[:, 1]) > 90).any()):
-        raise BadCoordinates(f"feature {index} in {filename!r} has coordinates outside "
-                             f"±180° longitude / ±90° latitude; is the CRS right?")
+        raise BadCoordinates(f"{where} has coordinates outside ±180° longitude / ±90° latitude; "
+                             f"is the CRS right?")
+    for polygon_no, polygon in _polygons(geom):
+        for ring_no, ring in enumerate([polygon.exterior, *polygon.interiors]):
+            problem = _ring_problem(shapely.get_coordinates(ring))
+            if problem:
+                raise BadCoordinates(f"{where}: {_ring_name(polygon_no, ring_no)} {problem}")
 
 
-def _lowered(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {str(k).strip().lower(): v for k, v in props.items()}
+def _polygons(geom: BaseGeometry) -> list[tuple[int | None, Polygon]]:
+    """Return the polygons of a geometry with their number in it (None for a lone polygon)."""
+    if geom.geom_type == "Polygon":
+        return [(None, geom)]
+    if hasattr(geom, "geoms"):
+        return [(i + 1, part) for i, part in enumerate(geom.geoms) if part.geom_type == "Polygon"]
+    return []
 
 
-def _lookup(lowered: Mapping[str, Any], field: str, extra: tuple[str, ...] = ()) -> Any:
-    """Return the first non-blank alias of FIELD in LOWERED (keys already stripped and lower-cased)."""
-    for alias in _ALIASES[field] + extra:
-        value = lowered.get(alias)
-        if not _blank(value):
-            return value
+def _ring_name(polygon_no: int | None, ring_no: int) -> str:
+    ring = "the outer ring" if ring_no == 0 else f"hole {ring_no}"
+    return ring if polygon_no is None else f"{ring} of polygon {polygon_no}"
+
+
+def _ring_problem(xy: np.ndarray) -> str | None:
+    """Return what keeps these coordinates from being a polygon ring, or None."""
+    points = len(xy)
+    if points < 4:
+        return (f"has {points} point{'' if points == 1 else 's'}, a ring needs at least 4 "
+                f"(the last repeating the first)")
+    if not np.array_equal(xy[0, :2], xy[-1, :2]):
+        return "is not closed (its last point must repeat its first)"
     return None
+
+
+def _wkb_problem(wkb: bytes) -> str:
+    """Return what makes GEOS refuse a feature's WKB, naming the ring when a ring is at fault."""
+    rings: list[tuple[int | None, int, np.ndarray]] = []
+    try:
+        _wkb_rings(memoryview(wkb), 0, rings, None)
+    except (struct.error, ValueError, KeyError, RecursionError):
+        pass  # still report the rings read so far, else GEOS's own words
+    for polygon_no, ring_no, xy in rings:
+        problem = _ring_problem(xy)
+        if problem:
+            return f"{_ring_name(polygon_no, ring_no)} {problem}"
+    try:
+        shapely.from_wkb(wkb)
+    except Exception as exc:  # GEOS reports through several exception types
+        return f"the geometry cannot be read ({exc})"
+    return "the geometry cannot be read"  # pragma: no cover - GEOS refused it a moment ago
+
+
+def _wkb_rings(buf: memoryview, pos: int, rings: list, polygon_no: int | None) -> int:
+    """Append the polygon rings of the (ISO or extended) WKB geometry at `pos`; return its end."""
+    order = "<" if buf[pos] == 1 else ">"
+    (code,) = struct.unpack_from(order + "I", buf, pos + 1)
+    pos += 5
+    if code & 0x20000000:  # EWKB: an SRID follows
+        pos += 4
+    iso_dims, kind = divmod(code & 0x0FFFFFFF, 1000)
+    dims = 2 + bool(code & 0x80000000) + bool(code & 0x40000000) + {0: 0, 1: 1, 2: 1, 3: 2}[iso_dims]
+    if kind == 1:
+        return pos + 8 * dims
+    (count,) = struct.unpack_from(order + "I", buf, pos)
+    pos += 4
+    if kind == 2:
+        return pos + 8 * dims * count
+    if kind == 3:
+        for ring_no in range(count):
+            (points,) = struct.unpack_from(order + "I", buf, pos)
+            pos += 4
+            xy = np.frombuffer(buf, dtype=order + "f8", count=points * dims, offset=pos)
+            rings.append((polygon_no, ring_no, xy.reshape(points, dims)[:, :2]))
+            pos += 8 * dims * points
+        return pos
+    if kind in (4, 5, 6, 7):
+        for part in range(count):
+            pos = _wkb_rings(buf, pos, rings, part + 1 if kind in (6, 7) else polygon_no)
+        return pos
+    raise ValueError(f"WKB geometry type {code} is not read here")
+
+
+@lru_cache(maxsize=256)
+def _aliases_present(keys: tuple, field: str, extra: tuple[str, ...] = ()) -> tuple[tuple[str, Any], ...]:
+    """Return (alias, property key) for each alias of FIELD that a feature with KEYS has, in order.
+
+    Keys are matched stripped and lower-cased (the last of two that match wins). Features of one
+    file share their keys, so this runs once per file and field, not once per feature.
+    """
+    lowered = {str(k).strip().lower(): k for k in keys}
+    return tuple((alias, lowered[alias]) for alias in _ALIASES[field] + extra if alias in lowered)
+
+
+def _lookup(props: Mapping[str, Any], field: str,
+            extra: tuple[str, ...] = ()) -> tuple[str | None, Any]:
+    """Return (alias, value) for the first non-blank alias of FIELD in PROPS, else (None, None)."""
+    for alias, key in _aliases_present(tuple(props), field, extra):
+        value = props[key]
+        if not _blank(value):
+            return alias, value
+    return None, None
 
 
 def _blank(value: Any) -> bool:
@@ -432,36 +723,77 @@ def _blank(value: Any) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def _as_text(value: Any) -> str | None:
+def _feature_label(index: int, props: Mapping[str, Any], *, name_is_lot_no: bool = False) -> str:
+    """Return "feature 3 (lot 12)" for messages, or "feature 3" when the lot number is unusable."""
+    _alias, lot = _lookup(props, "lot_no", ("name",) if name_is_lot_no else ())
+    return _label(index, lot)
+
+
+def _label(index: int, lot: Any) -> str:
+    if isinstance(lot, (float, np.floating)) and float(lot).is_integer() \
+            and abs(lot) < _EXACT_FLOAT_INT:
+        lot = int(lot)
+    text = str(lot).strip() if isinstance(lot, (str, int, float, np.number)) else ""
+    if not text or len(text) > MAX_LOT_NO_CHARS or "\x00" in text:
+        return f"feature {index}"
+    return f"feature {index} (lot {text})"
+
+
+def _attribute_text(alias: str | None, value: Any, *, where: str, what: str,
+                    max_chars: int) -> str | None:
+    """Return an attribute as stripped text; refuse one the database could not store as read."""
     if _blank(value):
         return None
+    if isinstance(value, (dict, list)):
+        raise BadAttribute(f"{where}: the {what} (attribute {alias!r}) is a JSON "
+                           f"{'object' if isinstance(value, dict) else 'array'}; give text or a number")
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        if abs(value) >= _EXACT_FLOAT_INT:
+            raise BadAttribute(f"{where}: the {what} (attribute {alias!r}) is the number "
+                               f"{float(value):g}, too large to keep every digit; write it as text")
         value = int(value)
-    return str(value).strip()
+    text = str(value).strip()
+    if len(text) > max_chars:
+        raise BadAttribute(f"{where}: the {what} {_short(text, 40)} (attribute {alias!r}) is "
+                           f"{len(text)} characters long; the maximum is {max_chars}")
+    return text
 
 
 def _make_feature(index: int, props: Mapping[str, Any], geom: BaseGeometry, *, filename: str,
                   name_is_lot_no: bool) -> RawFeature:
-    props = _lowered(props)
-    raw_kind = _lookup(props, "kind")
+    found = {
+        "kind": _lookup(props, "kind"),
+        "lot number": _lookup(props, "lot_no", ("name",) if name_is_lot_no else ()),
+        "stated area": _lookup(props, "stated_area"),
+        "land use": _lookup(props, "land_use"),
+    }
+    where = f"{_label(index, found['lot number'][1])} in {filename!r}"
+    for what, (alias, value) in found.items():
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold NUL
+            raise BadAttribute(f"{where}: the {what} (attribute {alias!r}) contains a NUL "
+                               f"character, which cannot be stored; remove it")
+    _alias, raw_kind = found["kind"]
     kind = "lot"
     if raw_kind is not None:
         kind = re.sub(r"[\s\-]+", "_", str(raw_kind).strip().lower())
         kind = _KIND_ALIASES.get(kind.replace("_", ""), kind)
         if kind not in KINDS:
-            raise BadAttribute(f"feature {index} in {filename!r} has an unknown kind "
-                               f"{raw_kind!r}; use one of {', '.join(KINDS)}")
-    lot_no = _as_text(_lookup(props, "lot_no", ("name",) if name_is_lot_no else ()))
-    raw_area = _lookup(props, "stated_area")
+            raise BadAttribute(f"{where} has an unknown kind {raw_kind!r}; "
+                               f"use one of {', '.join(KINDS)}")
+    lot_no = _attribute_text(*found["lot number"], where=where, what="lot number",
+                             max_chars=MAX_LOT_NO_CHARS)
+    land_use = _attribute_text(*found["land use"], where=where, what="land use",
+                               max_chars=MAX_LAND_USE_CHARS)
+    _alias, raw_area = found["stated area"]
     stated_area = None
     if raw_area is not None:
         try:
             stated_area = float(str(raw_area).replace(",", "")) if isinstance(raw_area, str) \
                 else float(raw_area)
         except (TypeError, ValueError) as exc:
-            raise BadAttribute(f"feature {index} in {filename!r} has a stated area that is not "
-                               f"a number: {raw_area!r}") from exc
+            raise BadAttribute(f"{where} has a stated area that is not a number: "
+                               f"{raw_area!r}") from exc
         if not math.isfinite(stated_area):
-            raise BadAttribute(f"feature {index} in {filename!r} has a non-finite stated area")
+            raise BadAttribute(f"{where} has a non-finite stated area")
     return RawFeature(kind=kind, lot_no=lot_no, geom=geom, stated_area=stated_area,
-                      land_use=_as_text(_lookup(props, "land_use")), index=index)
+                      land_use=land_use, index=index)
