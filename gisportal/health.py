@@ -5,13 +5,16 @@ from __future__ import annotations
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+
+from gisportal.errors import error_response
 
 
 @never_cache
-@require_GET
 def healthz(request):
     """Answer 200 with the PostGIS version, or 503 with the reason the database is unreachable."""
+    if request.method not in ("GET", "HEAD"):
+        return error_response(status=405, code="MethodNotAllowed", detail=f"{request.method}: use GET or HEAD",
+                              headers={"Allow": "GET, HEAD"})
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT postgis_lib_version()")
@@ -24,5 +27,6 @@ def healthz(request):
         except DatabaseError:
             pass
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return JsonResponse({"status": "unavailable", "database": "unreachable", "reason": reason}, status=503)
+        return JsonResponse({"status": "unavailable", "database": "unreachable", "reason": reason,
+                             "code": "DatabaseUnavailable", "detail": f"database: {reason}"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok", "postgis": version})

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "rest_framework_gis",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "gisportal.accounts",
     "parcels",
     "subdivision",
@@ -89,6 +91,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "gisportal.middleware.ResponseHeadersMiddleware",
+    "gisportal.middleware.RejectNulBytesMiddleware",
+    "gisportal.middleware.HeadAsGetMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "gisportal.urls"
@@ -127,6 +134,9 @@ else:
         "CONN_HEALTH_CHECKS": True,
     }
 _db.setdefault("OPTIONS", {})["connect_timeout"] = DB_CONNECT_TIMEOUT_S
+# Several test runs against one cluster (parallel checkouts, helpers) each name their own test database.
+if os.environ.get("GISPORTAL_TEST_DB"):
+    _db["TEST"] = {"NAME": os.environ["GISPORTAL_TEST_DB"]}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -145,6 +155,8 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 # ---- uploads ----------------------------------------------------------------------------
 PLAN_UPLOAD_MAX_BYTES = env_int("GISPORTAL_PLAN_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
 PLAN_UNCOMPRESSED_MAX_BYTES = env_int("GISPORTAL_PLAN_UNCOMPRESSED_MAX_BYTES", 200 * 1024 * 1024)
+# Wall-clock seconds one validation may take before it stops with 422 (the server timeout is 120 s).
+PLAN_VALIDATION_BUDGET_S = env_int("GISPORTAL_PLAN_VALIDATION_BUDGET_S", 30)
 # DXF layer name → plan feature kind; default LOTS, ROADS, OPEN_SPACE, UTILITY.
 try:
     PLAN_DXF_LAYERS = json.loads(os.environ.get("GISPORTAL_DXF_LAYERS") or "{}")
@@ -162,6 +174,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
+
+# Log-in throttling (django-axes): after GISPORTAL_LOGIN_FAILURE_LIMIT failed log-ins for one
+# username from one IP address, that pair is locked out for GISPORTAL_LOGIN_COOLOFF_MINUTES (429),
+# even with the right password; each further failure during the lock-out starts it again.
+AUTHENTICATION_BACKENDS = [
+    "gisportal.accounts.authentication.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("GISPORTAL_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("GISPORTAL_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME <= timedelta(0):
+    raise ImproperlyConfigured("GISPORTAL_LOGIN_FAILURE_LIMIT and GISPORTAL_LOGIN_COOLOFF_MINUTES must be positive")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

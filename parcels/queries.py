@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -16,6 +16,9 @@ from parcels.models import LandUse, ParcelStatus
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
+# The largest integer parameter (page) taken without a maximum of its own: far past any last page,
+# and small enough that offset = (page - 1) × page_size stays within PostgreSQL's bigint.
+MAX_INT_PARAMETER = 1_000_000  # as gisportal.pagination.MAX_PAGE
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,8 @@ def parse_as_of(raw: str) -> datetime:
             day = None
         if day is None:
             raise InvalidParameter(f"as_of: expected a date YYYY-MM-DD or an ISO 8601 datetime, got {raw!r}")
-        end = datetime.combine(day + timedelta(days=1), time.min)
-        return timezone.make_aware(end, timezone.get_default_timezone()) - timedelta(microseconds=1)
+        # The day's last instant, made without "next day minus 1 µs", which overflows on 9999-12-31.
+        return timezone.make_aware(datetime.combine(day, time.max), timezone.get_default_timezone())
     try:
         instant = parse_datetime(raw)
     except ValueError:
@@ -79,15 +82,21 @@ def parse_srid(raw: str | None) -> int:
 
 
 def parse_positive_int(name: str, raw: str | None, default: int, maximum: int | None = None) -> int:
+    """Return RAW as an integer from 1 to MAXIMUM (default MAX_INT_PARAMETER), DEFAULT when absent."""
+    maximum = MAX_INT_PARAMETER if maximum is None else maximum
     if raw in (None, ""):
         return default
     try:
         value = int(raw)
-    except ValueError:
-        raise InvalidParameter(f"{name}: expected a positive integer, got {raw!r}") from None
-    if value < 1 or (maximum is not None and value > maximum):
-        raise InvalidParameter(f"{name}: must be between 1 and {maximum or 'any'}, got {value}")
+    except ValueError:  # also a number of more than 4300 digits
+        raise InvalidParameter(f"{name}: expected a positive integer, got {_shortened(raw)!r}") from None
+    if not 1 <= value <= maximum:
+        raise InvalidParameter(f"{name}: must be between 1 and {maximum:,}, got {_shortened(raw)}")
     return value
+
+
+def _shortened(raw: str, limit: int = 40) -> str:
+    return raw if len(raw) <= limit else raw[:limit] + "…"
 
 
 def parse_choice(name: str, raw: str | None, choices: set[str]) -> str | None:

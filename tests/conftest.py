@@ -6,6 +6,12 @@ CAMBRIDGE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / 
 CAMBRIDGE_IMPORT = dict(layer="parcels", code_field="id", field_map={"plan_no": "MAP", "parcel_no": "LOT"})
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hash test passwords cheaply: the default PBKDF2 costs about a second per demo account."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def cambridge_gpkg() -> Path:
     if not CAMBRIDGE.exists():

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
 from gisportal.accounts.models import ApiToken
-from gisportal.accounts.roles import PARTNER, PLANNER, ROLES, SURVEYOR
+from gisportal.accounts.roles import PARTNER, PLANNER, ROLE_PERMISSIONS, ROLES, SURVEYOR
 
 DEMO_PASSWORD = "demo-password"
 DEMO_ACCOUNTS = {"admin": None, "planner": PLANNER, "surveyor": SURVEYOR, "partner": PARTNER}
@@ -45,9 +48,25 @@ def api_token_user(token: str):
 
 @transaction.atomic
 def roles_ensure() -> None:
-    """Create the role groups if they are missing."""
+    """Create the role groups that are missing and give each the permissions of ROLE_PERMISSIONS.
+
+    Permissions are only added: one granted by hand in the admin is kept.
+    """
+    wanted = {name for names in ROLE_PERMISSIONS.values() for name in names}
+    app_labels = sorted({name.split(".", 1)[0] for name in wanted})
+    # During the first migrate Django has not yet made the permissions of the apps after this one.
+    for app_label in app_labels:
+        create_permissions(apps.get_app_config(app_label), verbosity=0)
+    found = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.select_related("content_type").filter(content_type__app_label__in=app_labels)
+    }
+    missing = sorted(wanted - set(found))
+    if missing:
+        raise ImproperlyConfigured(f"ROLE_PERMISSIONS names unknown permissions: {', '.join(missing)}")
     for role in ROLES:
-        Group.objects.get_or_create(name=role)
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.add(*(found[name] for name in ROLE_PERMISSIONS.get(role, ())))
 
 
 @transaction.atomic
