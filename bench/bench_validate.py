@@ -349,7 +349,8 @@ def phases(plan: Plan) -> dict[str, float]:
     report = validate(ctx)
     out["validate"] = time.perf_counter() - t
     t = time.perf_counter()
-    body = services.report_json(services.PlanCheck(place, parents, raw, report, "residential"))
+    body = services.report_json(services.PlanCheck(place, parents, raw, ctx, report, "residential"),
+                                services.finding_rows(report.findings, place.metric_srid))
     out["report_json"] = time.perf_counter() - t
     t = time.perf_counter()
     json.dumps(body)

@@ -11,7 +11,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from gisportal.errors import InvalidParameter, PlatformError
-from parcels.queries import parse_positive_int
+from gisportal.pagination import page_links, parse_page
 from subdivision import selectors, services
 
 UPLOAD_FORM = inline_serializer("PlanUpload", {
@@ -61,24 +61,17 @@ def _upload_arguments(request) -> dict:
 @api_view(["GET", "POST"])
 @parser_classes([MultiPartParser])
 def plan_list(request):
-    """GET: the plans you may see. POST: upload a plan; it is validated and stored as a draft."""
+    """GET: the plans you may see (summaries only). POST: upload a plan; it is validated and stored as a draft."""
     if request.method == "POST":
         arguments = _upload_arguments(request)
         plan = services.plan_create(user=request.user, title=request.data.get("title") or arguments["filename"],
                                     **arguments)
         return Response({"id": plan.pk, "status": plan.status, "report": plan.report}, status=201)
-    plans = selectors.plans_visible_to(request.user)
-    page = parse_positive_int("page", request.query_params.get("page"), 1)
-    size = parse_positive_int("page_size", request.query_params.get("page_size"), 50, 500)
+    page = parse_page(request.query_params, default_size=50, max_size=500)
+    plans = selectors.plan_list(request.user)
     count = plans.count()
-    items = plans[(page - 1) * size: page * size]
-    base = request.build_absolute_uri(request.path)
-    return Response({
-        "count": count,
-        "next": f"{base}?page={page + 1}&page_size={size}" if page * size < count else None,
-        "previous": f"{base}?page={page - 1}&page_size={size}" if page > 1 else None,
-        "results": [selectors.plan_json(p, with_report=False) for p in items],
-    })
+    return Response({**page_links(request, page, count),
+                     "results": [selectors.plan_json(p, with_report=False) for p in plans[page.start:page.stop]]})
 
 
 @extend_schema(request={"multipart/form-data": UPLOAD_FORM}, responses={200: OpenApiTypes.OBJECT}, tags=["plans"])
@@ -92,21 +85,30 @@ def plan_validate(request):
 @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["plans"])
 @api_view(["GET"])
 def plan_detail(request, plan_id: int):
-    """Return a plan and its validation report."""
+    """Return a plan and its report (at most 50 findings of each code; page through all at findings/)."""
     return Response(selectors.plan_json(selectors.plan_get(user=request.user, plan_id=plan_id)))
 
 
-@extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["plans"])
+@extend_schema(parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+               responses={200: OpenApiTypes.OBJECT}, tags=["plans"])
 @api_view(["GET"])
 def plan_features(request, plan_id: int):
-    """Return the plan's lots, roads and open spaces as GeoJSON, with their findings."""
+    """Return a page of the plan's lots, roads and open spaces as GeoJSON, with the codes of their findings."""
+    page = parse_page(request.query_params, default_size=1000, max_size=5000)
     plan = selectors.plan_get(user=request.user, plan_id=plan_id)
-    return Response(selectors.plan_features_geojson(plan), content_type="application/geo+json")
+    count, features = selectors.plan_features_page(plan, page)
+    return Response({"type": "FeatureCollection", **page_links(request, page, count), "features": features},
+                    content_type="application/geo+json")
 
 
-@extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["plans"])
+@extend_schema(parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int),
+                           OpenApiParameter("code", str, description="only findings of this code")],
+               responses={200: OpenApiTypes.OBJECT}, tags=["plans"])
 @api_view(["GET"])
 def plan_findings(request, plan_id: int):
-    """Return one GeoJSON feature per finding, at its location."""
+    """Return a page of the plan's findings, one GeoJSON feature each at its location, in report order."""
+    page = parse_page(request.query_params, default_size=100, max_size=1000)
     plan = selectors.plan_get(user=request.user, plan_id=plan_id)
-    return Response(selectors.plan_findings_geojson(plan), content_type="application/geo+json")
+    count, features = selectors.plan_findings_page(plan, page, code=request.query_params.get("code") or None)
+    return Response({"type": "FeatureCollection", **page_links(request, page, count), "features": features},
+                    content_type="application/geo+json")

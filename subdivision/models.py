@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 
 from parcels.models import LandUse, Municipality, Parcel
+from subdivision.plan_files import MAX_LAND_USE_CHARS, MAX_LOT_NO_CHARS  # the readers refuse longer text
 
 SRID = settings.STORAGE_SRID
 
@@ -36,6 +37,11 @@ class Plan(models.Model):
     source_format = models.CharField(max_length=20)
     source_srid = models.PositiveIntegerField()
     valid = models.BooleanField(default=False)
+    # What a list shows, kept apart from the report so a list never reads a report.
+    summary = models.JSONField(default=dict, help_text="Area budget of the plan (report's summary)")
+    finding_counts = models.JSONField(default=dict, help_text="Number of findings by code")
+    findings_total = models.PositiveIntegerField(default=0)
+    # The report with at most FINDINGS_PER_CODE findings of each code; every finding is a PlanFinding.
     report = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -51,14 +57,36 @@ class PlanFeature(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="features")
     index = models.PositiveIntegerField(help_text="Position in the uploaded file")
     kind = models.CharField(max_length=12, choices=FeatureKind.choices, default=FeatureKind.LOT)
-    lot_no = models.CharField(max_length=32, blank=True)
+    lot_no = models.CharField(max_length=MAX_LOT_NO_CHARS, blank=True)
     stated_area_m2 = models.FloatField(null=True, blank=True)
     area_m2 = models.FloatField(null=True, blank=True)
-    land_use = models.CharField(max_length=20, blank=True)
+    land_use = models.CharField(max_length=MAX_LAND_USE_CHARS, blank=True)
+    finding_codes = models.JSONField(default=list, help_text="Codes of the findings that name this feature")
     geom = models.GeometryField(srid=SRID)
 
     class Meta:
         ordering = ["plan", "index"]
+
+
+class PlanFinding(models.Model):
+    """One finding of a plan's validation report, in report order (``seq``)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="findings")
+    seq = models.PositiveIntegerField()
+    code = models.CharField(max_length=40)
+    severity = models.CharField(max_length=10)
+    message_en = models.TextField()
+    message_ar = models.TextField()
+    features = models.JSONField(default=list, help_text="Labels of the features named (the first 100)")
+    features_total = models.PositiveIntegerField(null=True, blank=True, help_text="Set when features is cut")
+    value = models.FloatField(null=True, blank=True)
+    limit = models.FloatField(null=True, blank=True)
+    location = models.JSONField(null=True, blank=True, help_text="GeoJSON geometry, EPSG:4326")
+
+    class Meta:
+        ordering = ["plan", "seq"]
+        constraints = [models.UniqueConstraint(fields=["plan", "seq"], name="plan_finding_seq_unique")]
+        indexes = [models.Index(fields=["plan", "code", "seq"], name="plan_finding_code_idx")]
 
 
 class PlanningRuleSet(models.Model):

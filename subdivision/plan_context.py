@@ -5,6 +5,7 @@ Everything the pure rules need is loaded here, once, and moved into the municipa
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import fields as dataclass_fields
 
 import numpy as np
@@ -22,6 +23,8 @@ from subdivision.plan_files import RawPlan
 
 NEAR_PLAN_M = 200.0
 FAR_OUTSIDE_KM = 20.0
+MAX_PARENTS = 500
+LISTED_IN_ERROR = 10
 
 
 class PlanOutOfArea(PlatformError):
@@ -40,16 +43,26 @@ def parse_parent_codes(raw: str) -> list[str]:
     codes = [c.strip() for c in (raw or "").split(",") if c.strip()]
     if not codes:
         raise InvalidParameter("parents: give one or more parent parcel codes, comma-separated")
-    if len(set(codes)) != len(codes):
-        raise InvalidParameter("parents: a parcel code is repeated")
+    if len(codes) > MAX_PARENTS:
+        raise InvalidParameter(f"parents: {len(codes):,} parcel codes given, at most {MAX_PARENTS} are allowed")
+    repeated = sorted(c for c, n in Counter(codes).items() if n > 1)
+    if repeated:
+        raise InvalidParameter(f"parents: {_listed(repeated)} given more than once")
     return codes
+
+
+def _listed(codes: list[str]) -> str:
+    """Return the first few codes quoted, and how many more there are."""
+    shown = ", ".join(map(repr, codes[:LISTED_IN_ERROR]))
+    rest = len(codes) - LISTED_IN_ERROR
+    return f"{shown} and {rest:,} more" if rest > 0 else shown
 
 
 def parents_get(municipality: Municipality, codes: list[str]) -> list[Parcel]:
     found = {p.parcel_code: p for p in Parcel.objects.filter(municipality=municipality, parcel_code__in=codes)}
     missing = [c for c in codes if c not in found]
     if missing:
-        raise NotFound(f"parents: no parcel {', '.join(map(repr, missing))} in municipality {municipality.code!r}")
+        raise NotFound(f"parents: no parcel {_listed(missing)} in municipality {municipality.code!r}")
     return [found[c] for c in codes]
 
 

@@ -9,7 +9,13 @@ from django.db.models import QuerySet
 
 from gisportal.accounts.roles import PLANNER, SURVEYOR, has_role
 from gisportal.errors import Forbidden, NotFound
+from gisportal.pagination import Page
 from subdivision.models import Plan
+
+# What a plan list reads: never the report.
+LIST_FIELDS = ("id", "title", "status", "valid", "land_use", "municipality__code", "submitted_by__username",
+               "source_name", "source_format", "source_srid", "created_at", "summary", "finding_counts",
+               "findings_total")
 
 
 def plans_visible_to(user) -> QuerySet:
@@ -20,6 +26,11 @@ def plans_visible_to(user) -> QuerySet:
     if has_role(user, SURVEYOR):
         return plans.filter(submitted_by=user)
     raise Forbidden("only planners and surveyors may see subdivision plans")
+
+
+def plan_list(user) -> QuerySet:
+    """Return the plans USER may see with only the columns a list shows."""
+    return plans_visible_to(user).only(*LIST_FIELDS)
 
 
 def plan_get(*, user, plan_id: int) -> Plan:
@@ -37,36 +48,39 @@ def plan_json(plan: Plan, *, with_report: bool = True) -> dict:
         "submitted_by": plan.submitted_by.username, "source": {"name": plan.source_name,
                                                                 "format": plan.source_format,
                                                                 "srid": plan.source_srid},
-        "created_at": plan.created_at.isoformat(), "summary": plan.report.get("summary", {}),
+        "created_at": plan.created_at.isoformat(), "summary": plan.summary,
+        "finding_counts": plan.finding_counts, "findings_total": plan.findings_total,
     }
     if with_report:
         body["report"] = plan.report
     return body
 
 
-def plan_features_geojson(plan: Plan) -> dict:
-    """Return the plan's lots, roads and open spaces (EPSG:4326) with the codes of their findings."""
-    findings_by_label: dict[str, list[str]] = {}
-    for finding in plan.report.get("findings", []):
-        for label in finding["features"]:
-            findings_by_label.setdefault(label, []).append(finding["code"])
-    rows = plan.features.annotate(geometry_json=AsGeoJSON(Transform("geom", 4326), precision=7)).values(
-        "index", "kind", "lot_no", "stated_area_m2", "area_m2", "land_use", "geometry_json")
-    features = []
+def plan_features_page(plan: Plan, page: Page) -> tuple[int, list[dict]]:
+    """Return (feature count, one page of the plan's features as GeoJSON in EPSG:4326 with their finding codes)."""
+    features = plan.features.all()
+    rows = features.annotate(geometry_json=AsGeoJSON(Transform("geom", 4326), precision=7)).values(
+        "index", "kind", "lot_no", "stated_area_m2", "area_m2", "land_use", "finding_codes",
+        "geometry_json")[page.start:page.stop]
+    out = []
     for row in rows:
-        label = row["lot_no"] or f"{row['kind']}#{row['index']}"
-        features.append({
-            "type": "Feature", "id": row["index"], "geometry": json.loads(row.pop("geometry_json")),
-            "properties": {**row, "findings": sorted(set(findings_by_label.get(label, [])))},
-        })
-    return {"type": "FeatureCollection", "count": len(features), "features": features}
+        geometry = json.loads(row.pop("geometry_json"))
+        row["findings"] = row.pop("finding_codes")
+        out.append({"type": "Feature", "id": row["index"], "geometry": geometry, "properties": row})
+    return features.count(), out
 
 
-def plan_findings_geojson(plan: Plan) -> dict:
-    """Return one GeoJSON feature per finding, at its location (EPSG:4326)."""
-    features = [
-        {"type": "Feature", "id": i, "geometry": f["location"],
-         "properties": {k: v for k, v in f.items() if k != "location"}}
-        for i, f in enumerate(plan.report.get("findings", []))
-    ]
-    return {"type": "FeatureCollection", "count": len(features), "features": features}
+def plan_findings_page(plan: Plan, page: Page, *, code: str | None = None) -> tuple[int, list[dict]]:
+    """Return (finding count, one page of findings as GeoJSON features at their location, in report order)."""
+    findings = plan.findings.all()
+    if code:
+        findings = findings.filter(code=code)
+    rows = findings.values("seq", "code", "severity", "message_en", "message_ar", "features", "features_total",
+                           "value", "limit", "location")[page.start:page.stop]
+    out = []
+    for row in rows:
+        location = row.pop("location")
+        if row["features_total"] is None:
+            row.pop("features_total")
+        out.append({"type": "Feature", "id": row.pop("seq"), "geometry": location, "properties": row})
+    return findings.count(), out

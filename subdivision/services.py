@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import math
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 from django.conf import settings
-from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
 
 from gisportal.accounts.roles import SURVEYOR, has_role
-from gisportal.errors import Forbidden, InvalidParameter
+from gisportal.copy import copy_rows, ewkb_hex, json_text
+from gisportal.errors import Forbidden, InvalidParameter, PlatformError
 from parcels import crs
 from parcels.models import LandUse, Municipality, Parcel
-from subdivision.engine import Finding, PlanContext, Report, validate
-from subdivision.models import Plan, PlanFeature, PlanStatus
+from subdivision.engine import Budget, BudgetExceeded, Finding, PlanContext, Report, TooComplex, validate
+from subdivision.models import Plan, PlanFeature, PlanFinding, PlanStatus
 from subdivision.plan_context import (
     build_context,
     municipality_get,
@@ -25,6 +28,18 @@ from subdivision.plan_context import (
 from subdivision.plan_files import Limits, RawPlan, read_plan
 
 LOCATION_PRECISION = 7
+# A report answer lists at most this many findings of each code; all of them page through /findings/.
+FINDINGS_PER_CODE = 50
+MAX_TITLE_CHARS = Plan._meta.get_field("title").max_length
+FINDING_COLUMNS = ("plan", "seq", "code", "severity", "message_en", "message_ar", "features", "features_total",
+                   "value", "limit", "location")
+FEATURE_COLUMNS = ("plan", "index", "kind", "lot_no", "stated_area_m2", "area_m2", "land_use", "finding_codes",
+                   "geom")
+
+
+class PlanTooComplex(PlatformError):
+    http_status = 422
+    code = "PLAN_TOO_COMPLEX"
 
 
 @dataclass
@@ -45,39 +60,98 @@ def upload_limits() -> Limits:
 
 
 def plan_check(*, upload, filename: str, municipality: str, parents: str, srid: int | None = None,
-               land_use: str = LandUse.RESIDENTIAL) -> PlanCheck:
-    """Read the uploaded plan, load what it touches from the registry and validate it."""
+               land_use: str = LandUse.RESIDENTIAL, budget: Budget | None = None) -> PlanCheck:
+    """Read the uploaded plan, load what it touches from the registry and validate it, within the time budget."""
     if land_use not in LandUse.values:
         raise InvalidParameter(f"land_use: {land_use!r} is not one of {', '.join(LandUse.values)}")
+    budget = budget or Budget(settings.PLAN_VALIDATION_BUDGET_S)
     place = municipality_get(municipality)
     parent_parcels = parents_get(place, parse_parent_codes(parents))
-    raw = read_plan(upload, filename=filename, srid=srid, limits=upload_limits(),
-                    dxf_layers=settings.PLAN_DXF_LAYERS or None)
-    context = build_context(raw=raw, municipality=place, parents=parent_parcels, land_use=land_use)
-    return PlanCheck(place, parent_parcels, raw, context, validate(context), land_use)
+    try:
+        raw = read_plan(upload, filename=filename, srid=srid, limits=upload_limits(),
+                        dxf_layers=settings.PLAN_DXF_LAYERS or None)
+        budget.check("reading the file")
+        context = build_context(raw=raw, municipality=place, parents=parent_parcels, land_use=land_use)
+        budget.check("loading the parcels and streets around the plan")
+        report = validate(context, budget=budget)
+    except BudgetExceeded as exc:
+        raise PlanTooComplex(
+            f"file: {exc} (GISPORTAL_PLAN_VALIDATION_BUDGET_S); split the plan into smaller ones or fix what "
+            "makes it slow (features stacked on each other, huge polygons)") from None
+    except TooComplex as exc:
+        raise PlanTooComplex(f"file: {exc}") from None
+    return PlanCheck(place, parent_parcels, raw, context, report, land_use)
 
 
-def finding_json(finding: Finding, metric_srid: int) -> dict:
-    location = None
-    if finding.location is not None and not finding.location.is_empty:
-        location = shapely.geometry.mapping(shapely.set_precision(
-            crs.transform(finding.location, metric_srid, crs.WGS84), 10 ** -LOCATION_PRECISION))
-    return {
-        "code": finding.code, "severity": finding.severity,
-        "message_en": finding.message_en, "message_ar": finding.message_ar,
-        "features": list(finding.features), "location": location,
-        "value": None if finding.value is None else round(float(finding.value), 3),
-        "limit": None if finding.limit is None else float(finding.limit),
-    }
+def _round_location(geom):
+    """Return GEOM on the output grid; a sliver that the snapping would break keeps its own vertices."""
+    grid = 10 ** -LOCATION_PRECISION
+    try:
+        return shapely.set_precision(geom, grid)
+    except shapely.errors.GEOSException:  # topology broken by snapping (a 4 cm sliver in degrees)
+        return shapely.set_precision(geom, grid, mode="pointwise")
 
 
-def report_json(check: PlanCheck) -> dict:
+def locations_geojson(geoms: list, metric_srid: int) -> list[str | None]:
+    """Return each finding location as GeoJSON geometry text in EPSG:4326 (None where there is none).
+
+    One awkward location must not lose the report: snapping falls back to rounding each vertex on
+    its own, and a location that cannot be placed at all (non-finite) is left out.
+    """
+    arr = _array(geoms)
+    out: list[str | None] = [None] * len(arr)
+    idx = np.flatnonzero(~shapely.is_missing(arr) & ~shapely.is_empty(arr))
+    if not len(idx):
+        return out
+    wgs84 = crs.transform(arr[idx], metric_srid, crs.WGS84)
+    try:
+        rounded = shapely.set_precision(wgs84, 10 ** -LOCATION_PRECISION)
+    except shapely.errors.GEOSException:
+        rounded = np.array([_round_location(g) for g in wgs84], dtype=object)
+    finite = np.isfinite(shapely.bounds(rounded)).all(axis=1) & ~shapely.is_empty(rounded)
+    for i, text, ok in zip(idx, shapely.to_geojson(rounded), finite):
+        if ok:
+            out[i] = text
+    return out
+
+
+def finding_rows(findings: list[Finding], metric_srid: int) -> list[dict]:
+    """Return every finding as a row to store or answer, its location GeoJSON text in EPSG:4326."""
+    locations = locations_geojson([f.location for f in findings], metric_srid)
+    return [{
+        "code": f.code, "severity": f.severity,
+        "message_en": f.message_en, "message_ar": f.message_ar,
+        "features": list(f.features), **({"features_total": f.features_total} if f.features_total else {}),
+        "location": location,
+        "value": None if f.value is None or not math.isfinite(f.value) else round(float(f.value), 3),
+        "limit": None if f.limit is None else float(f.limit),
+    } for f, location in zip(findings, locations)]
+
+
+def finding_json(row: dict) -> dict:
+    """Return a finding row as the API answers it (its location parsed)."""
+    return {**row, "location": None if row["location"] is None else json.loads(row["location"])}
+
+
+def report_json(check: PlanCheck, findings: list[dict], *, findings_url: str | None = None) -> dict:
+    """Return the report answer: summary, counts by code, and at most FINDINGS_PER_CODE findings of each."""
     metric = check.municipality.metric_srid
+    counts = Counter(f["code"] for f in findings)
+    seen: Counter = Counter()
+    shown = []
+    for f in findings:
+        seen[f["code"]] += 1
+        if seen[f["code"]] <= FINDINGS_PER_CODE:
+            shown.append(finding_json(f))
     return {
         "valid": check.report.valid,
         "summary": check.report.summary,
         "crs": {"measurements": f"EPSG:{metric}", "source": f"EPSG:{check.raw.srid}", "locations": "EPSG:4326"},
-        "findings": [finding_json(f, metric) for f in check.report.findings],
+        "finding_counts": dict(counts),
+        "findings_total": len(findings),
+        "findings_per_code_shown": FINDINGS_PER_CODE,
+        "findings_url": findings_url,
+        "findings": shown,
     }
 
 
@@ -89,32 +163,63 @@ def _require_surveyor(user) -> None:
 def plan_validate(*, user, **upload) -> dict:
     """Return the report of an uploaded plan without storing anything."""
     _require_surveyor(user)
-    return report_json(plan_check(**upload))
+    check = plan_check(**upload)
+    return report_json(check, finding_rows(check.report.findings, check.municipality.metric_srid))
+
+
+def _title(raw: str | None) -> str:
+    title = (raw or "").strip()
+    if not title:
+        raise InvalidParameter("title: a plan needs a title")
+    if len(title) > MAX_TITLE_CHARS:
+        raise InvalidParameter(f"title: {len(title):,} characters, at most {MAX_TITLE_CHARS} are allowed")
+    return title
+
+
+def _array(geoms: list) -> np.ndarray:
+    out = np.empty(len(geoms), dtype=object)
+    out[:] = geoms
+    return out
+
+
+def _feature_codes(findings: list[dict]) -> dict[str, list[str]]:
+    """Return, for each feature label, the sorted codes of the findings that name it."""
+    by_label: dict[str, set[str]] = defaultdict(set)
+    for f in findings:
+        for label in f["features"]:
+            by_label[label].add(f["code"])
+    return {label: sorted(codes) for label, codes in by_label.items()}
 
 
 @transaction.atomic
 def plan_create(*, user, title: str, **upload) -> Plan:
-    """Store an uploaded plan as a draft, with its features and report."""
+    """Store an uploaded plan as a draft, with its features, every finding and a capped report."""
     _require_surveyor(user)
-    title = (title or "").strip()
-    if not title:
-        raise InvalidParameter("title: a plan needs a title")
+    title = _title(title)
     check = plan_check(**upload)
+    findings = finding_rows(check.report.findings, check.municipality.metric_srid)
+    report = report_json(check, findings)
     plan = Plan.objects.create(
-        municipality=check.municipality, title=title[:200], land_use=check.land_use, submitted_by=user,
+        municipality=check.municipality, title=title, land_use=check.land_use, submitted_by=user,
         source_name=upload["filename"][:255], source_format=check.raw.format, source_srid=check.raw.srid,
-        valid=check.report.valid, report=report_json(check), status=PlanStatus.DRAFT,
+        valid=check.report.valid, summary=report["summary"], finding_counts=report["finding_counts"],
+        findings_total=report["findings_total"], report=report, status=PlanStatus.DRAFT,
     )
+    plan.report["findings_url"] = f"/api/plans/{plan.pk}/findings/"
+    plan.save(update_fields=["report"])
     plan.parents.set(check.parents)
+    copy_rows(PlanFinding, FINDING_COLUMNS, (
+        (plan.pk, i, f["code"], f["severity"], f["message_en"], f["message_ar"], json_text(f["features"]),
+         f.get("features_total"), f["value"], f["limit"], f["location"])
+        for i, f in enumerate(findings)), text_columns=("message_en", "message_ar"))
+    codes = _feature_codes(findings)
     storage = settings.STORAGE_SRID
-    source = np.empty(len(check.raw.features), dtype=object)
-    source[:] = [f.geom for f in check.raw.features]
-    stored = crs.transform(source, check.raw.srid, storage)
-    metric = [f.geom for f in check.context.features]
-    PlanFeature.objects.bulk_create([
-        PlanFeature(plan=plan, index=f.index, kind=f.kind, lot_no=f.lot_no or "", stated_area_m2=f.stated_area,
-                    area_m2=round(float(m.area), 2), land_use=f.land_use or "",
-                    geom=GEOSGeometry(memoryview(shapely.to_wkb(g)), srid=storage))
-        for f, g, m in zip(check.raw.features, stored, metric)
-    ], batch_size=2000)
+    stored = shapely.to_wkb(crs.transform(_array([f.geom for f in check.raw.features]), check.raw.srid, storage),
+                            output_dimension=2)
+    metric_areas = shapely.area(_array([f.geom for f in check.context.features]))
+    copy_rows(PlanFeature, FEATURE_COLUMNS, (
+        (plan.pk, f.index, f.kind, f.lot_no or "", f.stated_area, round(float(area), 2), f.land_use or "",
+         json_text(codes.get(c.label, [])), ewkb_hex(wkb, storage))
+        for f, c, wkb, area in zip(check.raw.features, check.context.features, stored, metric_areas)
+    ), text_columns=("kind", "lot_no", "land_use"))
     return plan

@@ -7,6 +7,8 @@ from shapely.geometry.base import BaseGeometry
 
 ERROR = "error"
 WARNING = "warning"
+# A finding names at most this many features; ``features_total`` gives the full count.
+MAX_NAMED_FEATURES = 100
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class Finding:
     location: BaseGeometry | None
     value: float | None = None
     limit: float | None = None
+    features_total: int | None = None  # set when ``features`` lists only the first of many
 
     @property
     def is_error(self) -> bool:

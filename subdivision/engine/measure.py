@@ -14,8 +14,13 @@ from shapely.geometry.base import BaseGeometry
 
 EMPTY = shapely.from_wkt("POLYGON EMPTY")
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
-# Opening radius is shrunk by this much so a road of exactly the limit width passes.
-_WIDTH_EPS_M = 1e-3
+# Widths are compared at 1 cm: the opening's diameter is shrunk by half a centimetre so a road
+# whose width rounds to the limit passes (11.996 m against 12 m), and one of 11.99 m does not.
+WIDTH_PRECISION_M = 0.01
+_WIDTH_EPS_M = WIDTH_PRECISION_M / 4  # on the radius
+# Mitred buffers keep corners; a high limit keeps them at the acute ends of a road eroded to a
+# hair (GEOS's default of 5 bevels them, and the bevel would read as a narrow strip).
+MITRE_LIMIT = 1000.0
 
 
 def polygonal(geom: BaseGeometry | None) -> BaseGeometry:
@@ -68,16 +73,16 @@ def thinness(geoms) -> np.ndarray:
 
 def narrower_than(geoms, width_m: float) -> np.ndarray:
     """Return True where a polygon vanishes under a negative buffer of half ``width_m``."""
-    eroded = shapely.buffer(geoms, -width_m / 2, join_style="mitre")
+    eroded = shapely.buffer(geoms, -width_m / 2, join_style="mitre", mitre_limit=MITRE_LIMIT)
     return shapely.is_empty(eroded) | (shapely.area(eroded) == 0)
 
 
 def opening(geom: BaseGeometry, radius_m: float) -> BaseGeometry:
     """Return the morphological opening (erode then dilate, mitred so corners survive)."""
-    eroded = shapely.buffer(geom, -radius_m, join_style="mitre")
+    eroded = shapely.buffer(geom, -radius_m, join_style="mitre", mitre_limit=MITRE_LIMIT)
     if eroded.is_empty:
         return EMPTY
-    return shapely.buffer(eroded, radius_m, join_style="mitre")
+    return shapely.buffer(eroded, radius_m, join_style="mitre", mitre_limit=MITRE_LIMIT)
 
 
 def narrow_part(roads, min_width_m):
@@ -86,16 +91,24 @@ def narrow_part(roads, min_width_m):
     Vectorized over ``roads`` and ``min_width_m`` (scalars or arrays).
     """
     radius = np.maximum(np.asarray(min_width_m, dtype=float) / 2 - _WIDTH_EPS_M, 0.0)
-    eroded = shapely.buffer(roads, -radius, join_style="mitre")
-    opened = shapely.buffer(eroded, radius, join_style="mitre")
+    eroded = shapely.buffer(roads, -radius, join_style="mitre", mitre_limit=MITRE_LIMIT)
+    opened = shapely.buffer(eroded, radius, join_style="mitre", mitre_limit=MITRE_LIMIT)
     return shapely.difference(roads, opened)
 
 
-def uncovered(region: BaseGeometry, geoms, tree: shapely.STRtree, per_cell: int = 256) -> BaseGeometry:
+# A cell whose area is covered to within this by disjoint features has no gap worth drawing.
+_SETTLED_M2 = 1e-4
+
+
+def uncovered(region: BaseGeometry, geoms, tree: shapely.STRtree, per_cell: int = 256,
+              check=None, disjoint_areas: np.ndarray | None = None) -> BaseGeometry:
     """Return the part of ``region`` not covered by ``geoms`` without one giant union.
 
     The region is cut into grid cells of about ``per_cell`` features; each cell subtracts
     the union of its own (clipped) features, so the cost grows linearly with the plan.
+    ``disjoint_areas``, given when the features are known not to overlap and to lie inside the
+    region, are their areas: a cell whose features add up to its area is then skipped without
+    any union (features wholly inside the cell are not even clipped).
     """
     if region.is_empty:
         return EMPTY
@@ -108,14 +121,25 @@ def uncovered(region: BaseGeometry, geoms, tree: shapely.STRtree, per_cell: int 
     ys = np.linspace(ymin, ymax, k + 1)
     cells = shapely.box(*np.meshgrid(xs[:-1], ys[:-1]), *np.meshgrid(xs[1:], ys[1:])).ravel()
     targets = shapely.intersection(region, cells)
+    bounds = shapely.bounds(geoms) if disjoint_areas is not None else None
     pieces = []
     for cell, target in zip(cells, targets):
+        if check is not None:
+            check("finding uncovered parts of the parent parcels")
         if target.is_empty or target.area == 0:
             continue
         cand = tree.query(cell, predicate="intersects")
         if len(cand) == 0:
             pieces.append(target)
             continue
+        if bounds is not None:
+            cx0, cy0, cx1, cy1 = cell.bounds
+            b = bounds[cand]
+            inside = (b[:, 0] >= cx0) & (b[:, 1] >= cy0) & (b[:, 2] <= cx1) & (b[:, 3] <= cy1)
+            covered = float(disjoint_areas[cand[inside]].sum())
+            covered += float(shapely.area(shapely.intersection(geoms[cand[~inside]], cell)).sum())
+            if target.area - covered <= _SETTLED_M2:
+                continue
         local = shapely.union_all(shapely.intersection(geoms[cand], cell))
         gap = shapely.difference(target, local)
         if not gap.is_empty and gap.area > 0:
@@ -128,10 +152,27 @@ def uncovered(region: BaseGeometry, geoms, tree: shapely.STRtree, per_cell: int 
 
 
 def inscribed_width(geom: BaseGeometry) -> float:
-    """Return twice the maximum inscribed circle radius: the widest the polygon gets."""
+    """Return twice the maximum inscribed circle radius: the widest the polygon gets (±1 mm)."""
     if geom.is_empty or geom.area == 0:
         return 0.0
-    return 2.0 * shapely.maximum_inscribed_circle(geom, tolerance=0.01).length
+    return 2.0 * shapely.maximum_inscribed_circle(geom, tolerance=0.0005).length
+
+
+def local_width(piece: BaseGeometry, road: BaseGeometry, limit_m: float) -> float:
+    """Return how wide ``road`` is where its narrow ``piece`` lies (both lower bounds, the larger wins).
+
+    A narrow piece may be the whole road (its inscribed circle is the road's width) or a short
+    stretch cut across the road (its inscribed circle is the stretch's length, but the cuts cross
+    the road's middle, where the distance to the road's edges is half the width).
+    """
+    inside = inscribed_width(piece)
+    xmin, ymin, xmax, ymax = piece.bounds
+    edges = shapely.clip_by_rect(road.boundary, xmin - limit_m, ymin - limit_m, xmax + limit_m, ymax + limit_m)
+    if edges.is_empty:
+        return inside
+    samples = shapely.points(shapely.get_coordinates(shapely.segmentize(piece.boundary, limit_m / 50)))
+    across = 2.0 * float(shapely.distance(samples, edges).max()) if len(samples) else 0.0
+    return max(inside, min(across, limit_m * 10))
 
 
 def boundary_segments(polys) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import shapely
 
 from . import measure
+from .budget import UNLIMITED, Budget
 from .context import LOT, PUBLIC_KINDS, ROAD, PlanContext
 from .findings import Finding
+from .overlaps import OverlapRegions, distinct_geometries, overlap_regions
 
 RuleFn = Callable[[PlanContext, "Prepared"], list[Finding]]
 RULES: dict[str, RuleFn] = {}
@@ -29,16 +30,6 @@ def rule(code: str) -> Callable[[RuleFn], RuleFn]:
     return register
 
 
-@dataclass
-class Overlaps:
-    """Pairs of features whose interiors overlap, with the shared area."""
-
-    first: np.ndarray
-    second: np.ndarray
-    geoms: np.ndarray
-    areas: np.ndarray
-
-
 class Prepared:
     """Repaired geometries, unions and spatial indexes shared by every rule.
 
@@ -46,8 +37,9 @@ class Prepared:
     (e.g. a test running a single rule) does not pay for them.
     """
 
-    def __init__(self, ctx: PlanContext):
+    def __init__(self, ctx: PlanContext, budget: Budget = UNLIMITED):
         self.ctx = ctx
+        self.budget = budget
         self.rules = ctx.rules
         self.features = ctx.features
         self.kinds = np.array([f.kind for f in ctx.features], dtype=object)
@@ -80,9 +72,42 @@ class Prepared:
         return float(self.parent_union.area)
 
     @cached_property
+    def area_balance(self) -> float | None:
+        """Return the uncovered area by bookkeeping (parent - sum of features), when that is exact.
+
+        It is exact when no two features overlap and none sticks out of the parents: then the
+        features' union has the sum of their areas. Otherwise None.
+        """
+        if self.parent_union.is_empty or len(self.overlaps.geoms) or len(self.outside[0]):
+            return None
+        return max(self.parent_area - float(self.areas.sum()), 0.0)
+
+    @cached_property
     def uncovered(self):
         """Return the part of the parents' union not covered by any plan feature."""
-        return measure.uncovered(self.parent_union, self.geoms, self.tree)
+        balance = self.area_balance
+        if balance is not None and balance <= self.rules.gap_overlap_tolerance_m2 / 2:
+            return measure.EMPTY  # no gap can pass the tolerance: skip the geometry
+        if balance is not None:  # disjoint and inside: cells that add up are skipped
+            return measure.uncovered(self.parent_union, self.geoms, self.tree, check=self.budget.check,
+                                     disjoint_areas=self.areas)
+        distinct = self.distinct_idx
+        if len(distinct) == len(self.geoms):
+            geoms, tree = self.geoms, self.tree
+        else:  # copies add nothing to what is covered, and would make the cells' unions slow
+            geoms = self.geoms[distinct]
+            tree = shapely.STRtree(geoms)
+        return measure.uncovered(self.parent_union, geoms, tree, check=self.budget.check)
+
+    @cached_property
+    def uncovered_area(self) -> float:
+        balance = self.area_balance
+        return balance if balance is not None and self.uncovered.is_empty else float(self.uncovered.area)
+
+    @cached_property
+    def distinct_idx(self) -> np.ndarray:
+        """Return the index of the first of each group of identical geometries."""
+        return distinct_geometries(self.geoms)
 
     @cached_property
     def outside(self) -> tuple[np.ndarray, np.ndarray]:
@@ -96,17 +121,9 @@ class Prepared:
         return idx[keep], parts[keep]
 
     @cached_property
-    def overlaps(self) -> Overlaps:
-        """Return every feature pair whose interiors intersect (STRtree, no pairwise loop)."""
-        a, b = self.tree.query(self.geoms, predicate="intersects")
-        keep = a < b
-        a, b = a[keep], b[keep]
-        keep = ~shapely.touches(self.geoms[a], self.geoms[b])
-        a, b = a[keep], b[keep]
-        inter = shapely.intersection(self.geoms[a], self.geoms[b])
-        areas = shapely.area(inter)
-        keep = areas > 0
-        return Overlaps(a[keep], b[keep], inter[keep], areas[keep])
+    def overlaps(self) -> OverlapRegions:
+        """Return the connected regions covered by two or more features, with those features."""
+        return overlap_regions(self.geoms, self.budget)
 
     @cached_property
     def access(self) -> np.ndarray:
@@ -139,6 +156,6 @@ class Prepared:
         return has & ~shapely.is_empty(lots)
 
 
-def prepare(ctx: PlanContext) -> Prepared:
+def prepare(ctx: PlanContext, budget: Budget = UNLIMITED) -> Prepared:
     """Return the shared, lazily computed data for validating ``ctx``."""
-    return Prepared(ctx)
+    return Prepared(ctx, budget)

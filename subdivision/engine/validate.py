@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import shapely
 
 from . import rules as _rules  # noqa: F401  (registers the rules)
+from .budget import UNLIMITED, Budget, BudgetExceeded, TooComplex
 from .context import LOT, OPEN_SPACE, ROAD, UTILITY, PlanContext
 from .findings import ERROR, Finding
 from .registry import RULES, Prepared, prepare
@@ -27,7 +28,7 @@ def summarize(p: Prepared) -> dict[str, float | int]:
     _, outside_parts = p.outside
     # parts of overlapping features that stick out together must be counted once
     outside = shapely.union_all(outside_parts).area if len(outside_parts) else 0.0
-    uncovered = p.uncovered.area
+    uncovered = p.uncovered_area
     return {
         "parent_area_m2": round(p.parent_area, 2),
         "lots_count": int(len(p.lot_idx)),
@@ -36,7 +37,7 @@ def summarize(p: Prepared) -> dict[str, float | int]:
         "open_space_area_m2": round(p.kind_area(OPEN_SPACE), 2),
         "utility_area_m2": round(p.kind_area(UTILITY), 2),
         "public_share_pct": round(public_share_pct(p), 2),
-        "overlap_area_m2": round(float(p.overlaps.areas.sum()), 2),
+        "overlap_area_m2": round(p.overlaps.total_area, 2),
         "uncovered_area_m2": round(float(uncovered), 2),
         "outside_area_m2": round(float(outside), 2),
     }
@@ -53,20 +54,29 @@ def _rule_failed(code: str, exc: Exception) -> Finding:
     )
 
 
-def validate(ctx: PlanContext, *, only: tuple[str, ...] | None = None) -> Report:
-    """Return the validation report of a subdivision plan (``only`` limits the rule codes)."""
-    prepared = prepare(ctx)
+def validate(ctx: PlanContext, *, only: tuple[str, ...] | None = None, budget: Budget = UNLIMITED) -> Report:
+    """Return the validation report of a subdivision plan (``only`` limits the rule codes).
+
+    Raises ``BudgetExceeded`` once ``budget`` runs out and ``TooComplex`` for a plan that would
+    need unbounded work; every other failure of a rule becomes a RULE_FAILED finding.
+    """
+    prepared = prepare(ctx, budget)
     findings: list[Finding] = []
     for code, fn in RULES.items():
         if only is not None and code not in only:
             continue
+        budget.check(f"checking {code}")
         try:
             findings.extend(fn(ctx, prepared))
+        except (BudgetExceeded, TooComplex):
+            raise
         except Exception as exc:  # noqa: BLE001 - reported as a finding, see _rule_failed
             logger.exception("Rule %s failed", code)
             findings.append(_rule_failed(code, exc))
     try:
         summary = summarize(prepared)
+    except (BudgetExceeded, TooComplex):
+        raise
     except Exception as exc:  # noqa: BLE001
         logger.exception("Summary failed")
         findings.append(_rule_failed("summary", exc))

@@ -7,7 +7,7 @@ from .. import measure
 from ..context import PlanContext
 from ..findings import ERROR, WARNING, Finding
 from ..registry import Prepared, rule
-from ._text import name_ar, name_en, num, parts_outside
+from ._text import name_ar, name_en, named, names_ar, names_en, num, parts_outside
 
 
 @rule("NO_PARENT")
@@ -49,19 +49,23 @@ def outside_parent(ctx: PlanContext, p: Prepared) -> list[Finding]:
 
 @rule("OVERLAP")
 def overlap(ctx: PlanContext, p: Prepared) -> list[Finding]:
+    """One finding per connected overlapping region, naming every feature that shares it."""
     tol = ctx.rules.gap_overlap_tolerance_m2
-    ov = p.overlaps
+    regions = p.overlaps
     out = []
-    for a, b, geom, area in zip(ov.first, ov.second, ov.geoms, ov.areas):
+    for geom, area, members in zip(regions.geoms, regions.areas, regions.members):
         if area <= tol:
             continue
-        la, lb = p.labels[a], p.labels[b]
-        out.append(Finding(
-            "OVERLAP", ERROR,
-            f"{name_en(p.kinds[a], la)} and {name_en(p.kinds[b], lb)} overlap by {num(area)} m²",
-            f"{name_ar(p.kinds[a], la)} و{name_ar(p.kinds[b], lb)} متداخلان بمساحة {num(area)} م²",
-            (la, lb), geom, float(area), tol,
-        ))
+        labels = [p.labels[i] for i in members]
+        if len(members) == 2:
+            a, b = members
+            en = f"{name_en(p.kinds[a], labels[0])} and {name_en(p.kinds[b], labels[1])} overlap by {num(area)} m²"
+            ar = f"{name_ar(p.kinds[a], labels[0])} و{name_ar(p.kinds[b], labels[1])} متداخلان بمساحة {num(area)} م²"
+        else:
+            en = f"{len(members):,} features overlap over {num(area)} m²: {names_en(p.kinds[members], labels)}"
+            ar = f"{len(members):,} عناصر متداخلة على مساحة {num(area)} م²: {names_ar(p.kinds[members], labels)}"
+        features, total = named(labels)
+        out.append(Finding("OVERLAP", ERROR, en, ar, features, geom, float(area), tol, features_total=total))
     return out
 
 

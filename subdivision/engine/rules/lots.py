@@ -1,6 +1,8 @@
 """Rules on lot numbering and lot areas."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import defaultdict
 
 import numpy as np
@@ -9,7 +11,7 @@ import shapely
 from ..context import PlanContext
 from ..findings import ERROR, WARNING, Finding
 from ..registry import Prepared, rule
-from ._text import name_ar, name_en, num
+from ._text import LISTED_IN_MESSAGE, name_ar, name_en, named, num
 
 
 @rule("MISSING_LOT_NO")
@@ -28,23 +30,50 @@ def missing_lot_no(ctx: PlanContext, p: Prepared) -> list[Finding]:
     return out
 
 
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+def lot_no_key(lot_no: str) -> str:
+    """Return the form in which two lot numbers are compared.
+
+    Unicode compatibility forms are folded (NFKC: full-width １ is 1), every decimal digit of any
+    script becomes 0-9 (Arabic-Indic ١ is 1), case and white space are ignored, and leading zeros
+    of each run of digits are dropped (01 is 1, A01 is a1).
+    """
+    text = lot_no
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+        text = "".join(str(unicodedata.decimal(ch)) if unicodedata.decimal(ch, None) is not None else ch
+                       for ch in text)
+    text = "".join(text.split()).casefold()
+    if text.isdecimal():  # the common case, without the regular expression
+        return text.lstrip("0") or "0"
+    return _DIGIT_RUN.sub(lambda m: m.group(0).lstrip("0") or "0", text)
+
+
 @rule("DUPLICATE_LOT_NO")
 def duplicate_lot_no(ctx: PlanContext, p: Prepared) -> list[Finding]:
-    by_no: dict[str, list[int]] = defaultdict(list)
+    """Lots whose numbers are the same once normalised (see ``lot_no_key``)."""
+    by_key: dict[str, list[int]] = defaultdict(list)
     for i in p.lot_idx:
         no = ctx.features[i].lot_no
         if no is not None and str(no).strip():
-            by_no[str(no).strip()].append(int(i))
+            by_key[lot_no_key(str(no))].append(int(i))
     out = []
-    for no, idx in by_no.items():
+    for idx in by_key.values():
         if len(idx) < 2:
             continue
-        positions = ", ".join(str(ctx.features[i].index) for i in idx)
+        written = list(dict.fromkeys(p.labels[i] for i in idx))
+        shown = " / ".join(written[:LISTED_IN_MESSAGE])
+        positions = ", ".join(str(ctx.features[i].index) for i in idx[:LISTED_IN_MESSAGE])
+        if len(idx) > LISTED_IN_MESSAGE:
+            positions += f" and {len(idx) - LISTED_IN_MESSAGE:,} more"
+        features, total = named(written)
         out.append(Finding(
             "DUPLICATE_LOT_NO", ERROR,
-            f"Lot number {no} is used by {len(idx)} lots (file positions {positions})",
-            f"رقم القطعة {no} مستخدم لعدد {len(idx)} قطع (المواضع في الملف {positions})",
-            (no,), shapely.union_all(p.geoms[idx]), float(len(idx)), 1.0,
+            f"Lot number {shown} is used by {len(idx):,} lots (file positions {positions})",
+            f"رقم القطعة {shown} مستخدم لعدد {len(idx):,} قطع (المواضع في الملف {positions})",
+            features, shapely.union_all(p.geoms[idx]), float(len(idx)), 1.0, features_total=total,
         ))
     return out
 

@@ -25,12 +25,14 @@ def road_width_min(ctx: PlanContext, p: Prepared) -> list[Finding]:
         i, limit = idx[k], float(limits[k])
         if piece.area <= r.gap_overlap_tolerance_m2:
             continue
-        width = measure.inscribed_width(piece)
+        width = round(measure.local_width(piece, p.geoms[i], limit), 2)  # compared and reported at 1 cm
+        if width >= limit:
+            continue
         what_en, what_ar = ("Passage", "الممر") if passage[k] else ("Road", "الشارع")
         out.append(Finding(
             "ROAD_WIDTH_MIN", ERROR,
-            f"{what_en} {p.labels[i]} is about {width:.1f} m wide over {piece.area:.1f} m², under the minimum of {limit:g} m",
-            f"{what_ar} {p.labels[i]} عرضه نحو {width:.1f} م على مساحة {piece.area:.1f} م²، وهو أقل من الحد الأدنى {limit:g} م",
+            f"{what_en} {p.labels[i]} is {width:.2f} m wide over {piece.area:.1f} m², under the minimum of {limit:g} m",
+            f"{what_ar} {p.labels[i]} عرضه {width:.2f} م على مساحة {piece.area:.1f} م²، وهو أقل من الحد الأدنى {limit:g} م",
             (p.labels[i],), piece, width, limit,
         ))
     return out
