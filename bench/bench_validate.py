@@ -154,8 +154,8 @@ def register(plans: list[Plan]) -> str:
     import shapely
     from django.contrib.auth import get_user_model
 
+    from gisportal import crs
     from gisportal.accounts.services import api_token_create, demo_accounts_ensure
-    from parcels import crs
     from parcels.services import municipality_create
     from tests.parcels.factories import make_parcel
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from gisportal.errors import InvalidParameter
+from gisportal.params import MAX_INT_PARAMETER, parse_positive_int
 
-# Beyond this the offset would not fit PostgreSQL's bigint; no real list gets near it.
-MAX_PAGE = 1_000_000
+MAX_PAGE = MAX_INT_PARAMETER  # beyond it the offset would not fit PostgreSQL's bigint
 
 
 @dataclass(frozen=True)
@@ -25,22 +24,10 @@ class Page:
         return self.number * self.size
 
 
-def _positive(name: str, raw: str | None, default: int, maximum: int) -> int:
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidParameter(f"{name}: expected a positive integer, got {raw!r}") from None
-    if not 1 <= value <= maximum:
-        raise InvalidParameter(f"{name}: must be between 1 and {maximum:,}, got {value}")
-    return value
-
-
 def parse_page(params, *, default_size: int, max_size: int) -> Page:
     """Return the page asked for by ``page`` and ``page_size``, or raise InvalidParameter naming the bad one."""
-    return Page(_positive("page", params.get("page"), 1, MAX_PAGE),
-                _positive("page_size", params.get("page_size"), default_size, max_size))
+    return Page(parse_positive_int("page", params.get("page"), 1, MAX_PAGE),
+                parse_positive_int("page_size", params.get("page_size"), default_size, max_size))
 
 
 def page_links(request, page: Page, count: int) -> dict:

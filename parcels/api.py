@@ -9,8 +9,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
+from gisportal.params import parse_srid
 from parcels import selectors
-from parcels.queries import parse_parcel_query, parse_srid
+from parcels.queries import parse_parcel_query
 
 LIST_PARAMETERS = [
     OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat in EPSG:4326"),

@@ -9,7 +9,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from parcels import crs
+from gisportal import crs
 
 REPAIR_MAX_AREA_CHANGE = 0.001  # 0.1 %
 

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from parcels import crs
+from gisportal import crs
 from parcels.geometry import check_polygons
 from parcels.models import LandUse, Municipality, Parcel, ParcelStatus
 from parcels.sources import SourceError, SourceTable, read_source

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
 
-from parcels import crs
+from gisportal import crs
 from parcels.geometry import check_polygons
 from parcels.importing import _number, _text
 from parcels.models import (

@@ -11,8 +11,8 @@ from django.contrib.gis.geos import Polygon
 from django.db import connection
 from django.db.models import DateTimeField, F, QuerySet, Value
 
+from gisportal import crs
 from gisportal.errors import InvalidParameter, NotFound
-from parcels import crs
 from parcels.measurements import measure_parcel
 from parcels.models import (
     Municipality,

@@ -9,8 +9,8 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
 from django.utils import timezone
 
+from gisportal import crs
 from gisportal.errors import Conflict, InvalidParameter
-from parcels import crs
 from parcels.models import ChangeKind, Municipality, Parcel, ParcelStatus, ParcelVersion
 
 VERSIONED_FIELDS = ("plan_no", "block_no", "parcel_no", "district", "land_use", "zone_code", "stated_area_m2",

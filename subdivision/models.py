@@ -6,7 +6,10 @@ from django.conf import settings
 from django.contrib.gis.db import models
 
 from parcels.models import LandUse, Municipality, Parcel
-from subdivision.plan_files import MAX_LAND_USE_CHARS, MAX_LOT_NO_CHARS  # the readers refuse longer text
+from subdivision.plan_files import (  # the readers refuse longer text
+    MAX_LAND_USE_CHARS,
+    MAX_LOT_NO_CHARS,
+)
 
 SRID = settings.STORAGE_SRID
 

@@ -13,8 +13,8 @@ import shapely
 from django.conf import settings
 from django.contrib.gis.geos import Polygon
 
+from gisportal import crs
 from gisportal.errors import InvalidParameter, NotFound, PlatformError
-from parcels import crs
 from parcels.models import Municipality, Parcel, ParcelStatus
 from parcels.selectors import around, street_rows_near
 from subdivision.engine import ExistingParcel, PlanContext, PlanFeature, RuleSet

@@ -12,12 +12,20 @@ import shapely
 from django.conf import settings
 from django.db import transaction
 
+from gisportal import crs
 from gisportal.accounts.roles import SURVEYOR, has_role
 from gisportal.copy import copy_rows, ewkb_hex, json_text
 from gisportal.errors import Forbidden, InvalidParameter, PlatformError
-from parcels import crs
 from parcels.models import LandUse, Municipality, Parcel
-from subdivision.engine import Budget, BudgetExceeded, Finding, PlanContext, Report, TooComplex, validate
+from subdivision.engine import (
+    Budget,
+    BudgetExceeded,
+    Finding,
+    PlanContext,
+    Report,
+    TooComplex,
+    validate,
+)
 from subdivision.models import Plan, PlanFeature, PlanFinding, PlanStatus
 from subdivision.plan_context import (
     build_context,

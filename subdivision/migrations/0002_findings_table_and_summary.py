@@ -3,7 +3,6 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
 FINDINGS_PER_CODE = 50
 
 

@@ -6,7 +6,7 @@ import shapely
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 
-from parcels import crs
+from gisportal import crs
 from parcels.services import municipality_create, parcel_create
 
 RIYADH_ORIGIN = (670000.0, 2745000.0)  # EPSG:32638, north Riyadh

@@ -12,7 +12,7 @@ def block(planner):
     from django.conf import settings
     from django.contrib.gis.geos import LineString, MultiLineString
 
-    from parcels import crs
+    from gisportal import crs
 
     municipality = riyadh()
     for i in range(3):
@@ -90,7 +90,7 @@ def test_bad_parameters_are_400_naming_the_parameter(api_client, planner, block,
 def test_bbox_filters_by_intersection(api_client, planner, block):
     import shapely
 
-    from parcels import crs
+    from gisportal import crs
 
     # A box around the first lot only (a 5 m margin inside lot 1).
     box = crs.transform(shapely.box(670002, 2745002, 670015, 2745025), 32638, 4326)

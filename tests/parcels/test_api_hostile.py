@@ -3,7 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from parcels.queries import MAX_INT_PARAMETER, parse_positive_int
+from gisportal.params import MAX_INT_PARAMETER, parse_positive_int
 from tests.parcels.factories import make_parcel, rect, riyadh
 
 pytestmark = pytest.mark.django_db

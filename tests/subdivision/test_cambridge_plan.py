@@ -10,7 +10,7 @@ import shapely.affinity
 import shapely.ops
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from parcels import crs
+from gisportal import crs
 from parcels.importing import import_parcels
 from parcels.layer_import import import_layer
 from parcels.measurements import depth_m, facing_lengths

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from gisportal import crs
 from gisportal.errors import PlatformError
-from parcels import crs
 from parcels.importing import PREFERRED_LAYERS, import_parcels
 from parcels.management.commands._common import get_municipality, parse_map
 from parcels.services import municipality_create

@@ -3,7 +3,7 @@ import json
 import shapely
 from django.core.management.base import BaseCommand, CommandError
 
-from parcels import crs
+from gisportal import crs
 from parcels.models import Parcel
 from subdivision.sample_plan import sample_plan
 
