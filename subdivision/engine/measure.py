@@ -106,9 +106,9 @@ def uncovered(region: BaseGeometry, geoms, tree: shapely.STRtree, per_cell: int 
 
     The region is cut into grid cells of about ``per_cell`` features; each cell subtracts
     the union of its own (clipped) features, so the cost grows linearly with the plan.
-    ``disjoint_areas``, given when the features are known not to overlap and to lie inside the
-    region, are their areas: a cell whose features add up to its area is then skipped without
-    any union (features wholly inside the cell are not even clipped).
+    ``disjoint_areas``, given when the features are known not to overlap (and to stick out of the
+    region by a negligible area), are their areas: a cell whose features add up to its area is
+    then skipped without any union (features wholly inside the cell are not even clipped).
     """
     if region.is_empty:
         return EMPTY

@@ -72,23 +72,31 @@ class Prepared:
         return float(self.parent_union.area)
 
     @cached_property
-    def area_balance(self) -> float | None:
-        """Return the uncovered area by bookkeeping (parent - sum of features), when that is exact.
+    def outside_area(self) -> float:
+        """Return the total area of the features' parts outside the parents (overlaps counted twice)."""
+        return float(shapely.area(self.outside[1]).sum()) if len(self.outside[1]) else 0.0
 
-        It is exact when no two features overlap and none sticks out of the parents: then the
-        features' union has the sum of their areas. Otherwise None.
+    @cached_property
+    def area_balance(self) -> float | None:
+        """Return the uncovered area by bookkeeping, when that is exact, else None.
+
+        When no two features overlap, their union has the sum of their areas, and its part inside
+        the parents that sum less the parts outside: uncovered = parent - sum + outside.
         """
-        if self.parent_union.is_empty or len(self.overlaps.geoms) or len(self.outside[0]):
+        if self.parent_union.is_empty or len(self.overlaps.geoms):
             return None
-        return max(self.parent_area - float(self.areas.sum()), 0.0)
+        return max(self.parent_area - float(self.areas.sum()) + self.outside_area, 0.0)
 
     @cached_property
     def uncovered(self):
         """Return the part of the parents' union not covered by any plan feature."""
         balance = self.area_balance
-        if balance is not None and balance <= self.rules.gap_overlap_tolerance_m2 / 2:
+        slack = self.rules.gap_overlap_tolerance_m2 / 2
+        if balance is not None and balance <= slack:
             return measure.EMPTY  # no gap can pass the tolerance: skip the geometry
-        if balance is not None:  # disjoint and inside: cells that add up are skipped
+        if balance is not None and self.outside_area <= slack:
+            # Disjoint features: cells whose features add up are skipped. Parts sticking out count
+            # as cover there, so this is exact only to the outside area, itself under the slack.
             return measure.uncovered(self.parent_union, self.geoms, self.tree, check=self.budget.check,
                                      disjoint_areas=self.areas)
         distinct = self.distinct_idx
