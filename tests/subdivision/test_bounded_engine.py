@@ -165,3 +165,24 @@ def test_a_sliver_location_does_not_lose_the_report():
     assert -49.2 < lon < -49.1 and -23.4 < lat < -23.3
     assert all(round(c, 7) == c for point in out[1]["location"]["coordinates"][0] for c in point)
     assert out[2]["location"] is None
+
+
+def _plan(*lots, parent=box(0, 0, 40, 30)):
+    features = tuple(PlanFeature("lot", str(i + 1), g, index=i) for i, g in enumerate(lots))
+    return PlanContext(features=features, parents=(ExistingParcel("P", parent, "active"),))
+
+
+@pytest.mark.parametrize("lots", [
+    (box(0, 0, 20, 30), box(20, 0, 40, 30)),                                  # covered exactly
+    (box(0, 0, 20, 30), box(21, 0, 40, 30)),                                  # a 30 m² gap
+    (box(0, 0, 20, 30), box(20, 0, 40 + 1e-9, 30)),                           # sticks out by a hair
+    (box(0, 0, 20, 30), box(21, 0, 45, 30)),                                  # a gap and a part outside
+    (box(0, 0, 22, 30), box(20, 0, 39, 30)),                                  # an overlap and a gap
+    (box(0, 0, 20, 30), box(0, 0, 20, 30), box(25, 0, 40, 30)),               # copies and a gap
+])
+def test_uncovered_area_agrees_with_the_geometric_difference(lots):
+    p = prepare(_plan(*lots))
+    expected = shapely.difference(box(0, 0, 40, 30), shapely.union_all(arr(*lots))).area
+    assert p.uncovered_area == pytest.approx(expected, abs=1e-6)
+    gaps = [f for f in validate(_plan(*lots)).findings if f.code == "GAP"]
+    assert sum(f.value for f in gaps) == pytest.approx(expected if expected > 0.5 else 0, abs=1e-6)
