@@ -1,6 +1,6 @@
 """Hostile and oversized plans over HTTP: time, answer size and worker memory, this checkout beside another.
 
-    .venv/bin/python bench/bench_hostile.py [--before REV] [--lots 99000] [--timeout 120]
+    .venv/bin/python bench/bench_hostile.py [--before REV] [--lots 99000] [--timeout 120] [--smoke]
 
 Three uploads that used to take a server down (issue 7), stored through `POST /api/plans/` on gunicorn
 (1 worker, --timeout as `make run` sets it) on loopback:
@@ -18,6 +18,9 @@ worktree of REV (e.g. the commit before this work) in a database of its own, and
 by side. Everything goes through each checkout's own manage.py (migrate, ensure_demo_accounts,
 api_token, import_parcels) and HTTP, so the bench needs nothing of either checkout's Python API.
 Databases `gisportal_bench_hostile[_before]` are dropped at the end; the real database is never touched.
+
+--smoke checks that the bench still runs: 20 copies and a 300-lot grid, this checkout only, in a database
+of its own (gisportal_bench_hostile_smoke_<pid>); exit 0 when every answer is a 2xx or a clear 4xx.
 """
 from __future__ import annotations
 
@@ -243,7 +246,12 @@ def main() -> int:
     parser.add_argument("--lots", type=int, default=99_000, help="lots in the grid plan")
     parser.add_argument("--copies", type=int, nargs="+", default=[1000, 3000])
     parser.add_argument("--timeout", type=int, default=120, help="gunicorn worker timeout, s (make run: 120)")
+    parser.add_argument("--smoke", action="store_true", help="small plans, this checkout only (a check that it runs)")
     args = parser.parse_args()
+    database = "gisportal_bench_hostile"
+    if args.smoke:
+        args.lots, args.copies, args.before = 300, [20], None
+        database = f"{database}_smoke_{os.getpid()}"
 
     status = subprocess.run([str(ROOT / "scripts" / "pg.sh"), "status"], capture_output=True, text=True)
     if status.returncode != 0:
@@ -252,7 +260,7 @@ def main() -> int:
     base_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     base_env.update(DJANGO_SETTINGS_MODULE="gisportal.settings", SECRET_KEY="bench-hostile", GISPORTAL_DEMO="1",
                     PYTHONDONTWRITEBYTECODE="1", GISPORTAL_LOG_LEVEL="WARNING")
-    checkouts = [Checkout("after", ROOT, "gisportal_bench_hostile", {**base_env, "GISPORTAL_DB_NAME": "gisportal_bench_hostile"})]
+    checkouts = [Checkout("after", ROOT, database, {**base_env, "GISPORTAL_DB_NAME": database})]
     worktree = None
     if args.before:
         worktree = workdir / "before"

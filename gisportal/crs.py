@@ -45,6 +45,17 @@ def transform(geom, source_srid: int, target_srid: int):
     return shapely.transform(geom, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
 
 
+def transform_bounds(bounds, source_srid: int, target_srid: int) -> tuple[float, float, float, float]:
+    """Return the bounds, in TARGET_SRID, of the box BOUNDS (minx, miny, maxx, maxy) in SOURCE_SRID.
+
+    The box's edges are densified, so the result holds everything inside the box; it costs a few
+    dozen points instead of transforming every geometry only to take their bounds.
+    """
+    if source_srid == target_srid:
+        return tuple(float(v) for v in bounds)
+    return transformer(source_srid, target_srid).transform_bounds(*bounds, densify_pts=21)
+
+
 def is_geographic(srid: int) -> bool:
     return CRS.from_epsg(srid).is_geographic
 

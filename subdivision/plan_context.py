@@ -29,7 +29,7 @@ LISTED_IN_ERROR = 10
 
 class PlanOutOfArea(PlatformError):
     http_status = 422
-    code = "PLAN_OUT_OF_AREA"
+    code = "PlanOutOfArea"
 
 
 def municipality_get(code: str) -> Municipality:
@@ -107,9 +107,10 @@ def existing_near(municipality: Municipality, area_storage: Polygon, exclude_ids
 def build_context(*, raw: RawPlan, municipality: Municipality, parents: list[Parcel], land_use: str) -> PlanContext:
     """Return the engine's input: the plan's features, parents, neighbours and streets, all in metres."""
     metric = municipality.metric_srid
-    geoms = np.array([f.geom for f in raw.features], dtype=object)
-    wgs84 = crs.transform(geoms, raw.srid, crs.WGS84)
-    check_location(tuple(shapely.total_bounds(wgs84)), municipality)
+    geoms = np.empty(len(raw.features), dtype=object)
+    geoms[:] = [f.geom for f in raw.features]
+    source_bounds = shapely.total_bounds(geoms)
+    check_location(crs.transform_bounds(source_bounds, raw.srid, crs.WGS84), municipality)
     metric_geoms = crs.transform(geoms, raw.srid, metric)
     features = tuple(
         PlanFeature(kind=f.kind, lot_no=f.lot_no, geom=g, stated_area=f.stated_area,
@@ -117,7 +118,7 @@ def build_context(*, raw: RawPlan, municipality: Municipality, parents: list[Par
         for f, g in zip(raw.features, metric_geoms)
     )
     # The area to look around: the plan and its parents, with a margin, in the storage SRID.
-    storage_bounds = shapely.total_bounds(crs.transform(geoms, raw.srid, settings.STORAGE_SRID))
+    storage_bounds = np.array(crs.transform_bounds(source_bounds, raw.srid, settings.STORAGE_SRID))
     for parent in parents:
         storage_bounds = np.r_[np.minimum(storage_bounds[:2], parent.geom.extent[:2]),
                                np.maximum(storage_bounds[2:], parent.geom.extent[2:])]

@@ -47,7 +47,7 @@ FEATURE_COLUMNS = ("plan", "index", "kind", "lot_no", "stated_area_m2", "area_m2
 
 class PlanTooComplex(PlatformError):
     http_status = 422
-    code = "PLAN_TOO_COMPLEX"
+    code = "PlanTooComplex"
 
 
 @dataclass
@@ -91,32 +91,23 @@ def plan_check(*, upload, filename: str, municipality: str, parents: str, srid: 
     return PlanCheck(place, parent_parcels, raw, context, report, land_use)
 
 
-def _round_location(geom):
-    """Return GEOM on the output grid; a sliver that the snapping would break keeps its own vertices."""
-    grid = 10 ** -LOCATION_PRECISION
-    try:
-        return shapely.set_precision(geom, grid)
-    except shapely.errors.GEOSException:  # topology broken by snapping (a 4 cm sliver in degrees)
-        return shapely.set_precision(geom, grid, mode="pointwise")
-
-
 def locations_geojson(geoms: list, metric_srid: int) -> list[str | None]:
     """Return each finding location as GeoJSON geometry text in EPSG:4326 (None where there is none).
 
-    One awkward location must not lose the report: snapping falls back to rounding each vertex on
-    its own, and a location that cannot be placed at all (non-finite) is left out.
+    Coordinates are rounded one by one to LOCATION_PRECISION decimals (about 1 cm) in the same pass
+    as the transform, never snapped as a whole: snap rounding breaks on slivers (a 4 cm-wide road
+    piece, valid in metres, self-intersects in degrees and GEOS raises), and one awkward location
+    must not lose the report. A location that cannot be placed (non-finite) is left out.
     """
     arr = _array(geoms)
     out: list[str | None] = [None] * len(arr)
     idx = np.flatnonzero(~shapely.is_missing(arr) & ~shapely.is_empty(arr))
     if not len(idx):
         return out
-    wgs84 = crs.transform(arr[idx], metric_srid, crs.WGS84)
-    try:
-        rounded = shapely.set_precision(wgs84, 10 ** -LOCATION_PRECISION)
-    except shapely.errors.GEOSException:
-        rounded = np.array([_round_location(g) for g in wgs84], dtype=object)
-    finite = np.isfinite(shapely.bounds(rounded)).all(axis=1) & ~shapely.is_empty(rounded)
+    to_wgs84 = crs.transformer(metric_srid, crs.WGS84)
+    rounded = shapely.transform(arr[idx], lambda xy: np.round(
+        np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1])), LOCATION_PRECISION))
+    finite = np.isfinite(shapely.bounds(rounded)).all(axis=1)
     for i, text, ok in zip(idx, shapely.to_geojson(rounded), finite):
         if ok:
             out[i] = text
@@ -225,9 +216,10 @@ def plan_create(*, user, title: str, **upload) -> Plan:
     stored = shapely.to_wkb(crs.transform(_array([f.geom for f in check.raw.features]), check.raw.srid, storage),
                             output_dimension=2)
     metric_areas = shapely.area(_array([f.geom for f in check.context.features]))
+    codes_text = {label: json_text(found) for label, found in codes.items()}
     copy_rows(PlanFeature, FEATURE_COLUMNS, (
         (plan.pk, f.index, f.kind, f.lot_no or "", f.stated_area, round(float(area), 2), f.land_use or "",
-         json_text(codes.get(c.label, [])), ewkb_hex(wkb, storage))
+         codes_text.get(c.label, "[]"), ewkb_hex(wkb, storage))
         for f, c, wkb, area in zip(check.raw.features, check.context.features, stored, metric_areas)
     ), text_columns=("kind", "lot_no", "land_use"))
     return plan
