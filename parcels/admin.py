@@ -5,6 +5,7 @@ from parcels.models import (
     Municipality,
     Parcel,
     ParcelVersion,
+    Record,
     Street,
     ZoningDistrict,
 )
@@ -22,7 +23,7 @@ class ParcelAdmin(admin.GISModelAdmin):
     list_filter = ("municipality", "status", "land_use")
     search_fields = ("parcel_code",)
     readonly_fields = ("area_m2", "perimeter_m", "version", "valid_from", "valid_to", "updated_at",
-                       "created_by_plan", "retired_by_plan")
+                       "created_by_record", "retired_by_record")
 
     fields = ("municipality", "parcel_code", "plan_no", "block_no", "parcel_no", "district", "land_use",
               "zone_code", "stated_area_m2", "status", "geom", *readonly_fields)
@@ -48,6 +49,15 @@ class ParcelAdmin(admin.GISModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # parcels are retired by plans, never deleted
+
+
+@admin.register(Record)
+class RecordAdmin(admin.ModelAdmin):
+    list_display = ("reference", "kind", "municipality", "created_at")
+    list_filter = ("municipality", "kind")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the parcels it created or retired point to it
 
 
 @admin.register(ParcelVersion)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from gisportal.params import parse_srid
+from gisportal.serializers import error_responses
 from parcels import selectors
 from parcels.queries import parse_parcel_query
+from parcels.serializers import (
+    ParcelDetailSerializer,
+    ParcelHistorySerializer,
+    ParcelPageSerializer,
+)
 
 LIST_PARAMETERS = [
     OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat in EPSG:4326"),
@@ -41,8 +46,8 @@ def _page_link(request, page: int) -> str:
     return request.build_absolute_uri(request.path) + "?" + urlencode(sorted(params.items()))
 
 
-@extend_schema(operation_id="parcels_list", parameters=LIST_PARAMETERS, responses={200: OpenApiTypes.OBJECT},
-               tags=["parcels"])
+@extend_schema(operation_id="parcels_list", parameters=LIST_PARAMETERS,
+               responses={200: ParcelPageSerializer, **error_responses(400, 401)}, tags=["parcels"])
 @api_view(["GET"])
 def parcel_list(request):
     """Return the parcels matching the filters as a paginated GeoJSON FeatureCollection."""
@@ -62,23 +67,25 @@ def parcel_list(request):
     }
     if query.srid != 4326:
         body["crs"] = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{query.srid}"}}
-    return Response(body, content_type="application/geo+json")
+    return Response(ParcelPageSerializer(body).data, content_type="application/geo+json")
 
 
-@extend_schema(parameters=SRID_PARAMETER, responses={200: OpenApiTypes.OBJECT}, tags=["parcels"])
+@extend_schema(parameters=SRID_PARAMETER, responses={200: ParcelDetailSerializer, **error_responses(400, 401, 404)},
+               tags=["parcels"])
 @api_view(["GET"])
 def parcel_detail(request, municipality: str, parcel_code: str):
     """Return one parcel with its measurements, neighbours, zoning and lineage."""
     parcel = selectors.parcel_get(municipality=municipality, parcel_code=parcel_code)
-    return Response(selectors.parcel_detail(parcel=parcel, srid=_output_srid(request)),
-                    content_type="application/geo+json")
+    feature = selectors.parcel_detail(parcel=parcel, srid=_output_srid(request))
+    return Response(ParcelDetailSerializer(feature).data, content_type="application/geo+json")
 
 
-@extend_schema(parameters=SRID_PARAMETER, responses={200: OpenApiTypes.OBJECT}, tags=["parcels"])
+@extend_schema(parameters=SRID_PARAMETER, responses={200: ParcelHistorySerializer, **error_responses(400, 401, 404)},
+               tags=["parcels"])
 @api_view(["GET"])
 def parcel_history(request, municipality: str, parcel_code: str):
     """Return every version of a parcel, newest first."""
     parcel = selectors.parcel_get(municipality=municipality, parcel_code=parcel_code)
     features = selectors.parcel_history(parcel=parcel, srid=_output_srid(request))
-    return Response({"type": "FeatureCollection", "count": len(features), "features": features},
-                    content_type="application/geo+json")
+    body = {"type": "FeatureCollection", "count": len(features), "features": features}
+    return Response(ParcelHistorySerializer(body).data, content_type="application/geo+json")

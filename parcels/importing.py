@@ -1,7 +1,10 @@
 """Bulk import of parcels from any GDAL source: upsert by parcel code, with full history.
 
-Rows are checked in Python (vectorised shapely), staged with COPY into a temporary table, then
-merged by set-based SQL in one transaction: created, updated (new version) or unchanged.
+The source is read in chunks (CHUNK_ROWS features), so memory stays flat whatever its size. A
+thread reads and prepares the next chunk (pyogrio, shapely, pyproj: they release the GIL) while
+PostgreSQL ingests this one: COPY into a temporary table, then the set-based merge of
+parcels.services.ParcelBulkWrite (created, updated with a new version, or unchanged). One
+transaction for the whole import: bad input writes nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import csv
 import io
 import os
 import re
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,13 +23,14 @@ import numpy as np
 import shapely
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
 from tqdm import tqdm
 
 from gisportal import crs
 from parcels.geometry import check_polygons
 from parcels.models import LandUse, Municipality, Parcel, ParcelStatus
-from parcels.sources import SourceError, SourceTable, read_source
+from parcels.services import ParcelBulkWrite
+from parcels.sources import SourceError, SourceInfo, SourceTable, open_source
+from parcels.values import number_column, text_column
 
 TARGETS = ("parcel_code", "plan_no", "block_no", "parcel_no", "district", "land_use", "zone_code", "stated_area")
 ALIASES = {
@@ -40,7 +46,14 @@ ALIASES = {
 PREFERRED_LAYERS = ("parcels", "parcel", "lots")
 LAND_USES = {choice.value for choice in LandUse}
 CODE_MAX_LENGTH = 64
-SAME_GEOMETRY_WITHIN = 0.001  # storage units (Web Mercator metres: under 1 mm on the ground)
+# Text targets and the length of their column: a longer value fails the import (it is not a parcel
+# the registry can hold, and cutting it would change what the source says).
+TEXT_MAX_LENGTH = {"plan_no": 32, "block_no": 32, "parcel_no": 32, "zone_code": 32}
+CHUNK_ROWS = 25_000
+COPY_COLUMNS = ("row_no, parcel_code, plan_no, block_no, parcel_no, district_code, land_use, zone_code, "
+                "stated_area, area_m2, perimeter_m, geom")
+COPY_SQL = (f"COPY parcel_stage ({COPY_COLUMNS}) FROM STDIN WITH (FORMAT csv, "
+            "FORCE_NOT_NULL (parcel_code, plan_no, block_no, parcel_no, district_code, land_use, zone_code))")
 
 
 @dataclass
@@ -53,6 +66,8 @@ class ImportSummary:
     rejected: int = 0
     rejects_path: str | None = None
     rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (row, code, reason)
+    hull: shapely.Geometry | None = None  # convex hull of the geometries read, in the source CRS
+    source_srid: int | None = None
 
     def line(self) -> str:
         text = (
@@ -64,7 +79,7 @@ class ImportSummary:
         return text
 
 
-def field_mapping(table: SourceTable, *, code_field: str | None, field_map: dict[str, str]) -> dict[str, str]:
+def field_mapping(table: SourceTable | SourceInfo, *, code_field: str | None, field_map: dict[str, str]) -> dict[str, str]:
     """Return target → source field; refuse unknown targets and fields the source lacks."""
     by_lower = {f.lower(): f for f in table.fields}
     mapping: dict[str, str] = {}
@@ -94,96 +109,99 @@ def field_mapping(table: SourceTable, *, code_field: str | None, field_map: dict
     return mapping
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        if not np.isfinite(value):
-            return ""
-        if value.is_integer():
-            return str(int(value))
-    return str(value).strip()
+@dataclass
+class _Prepared:
+    """One chunk, checked and ready to COPY: built in the reader thread."""
+
+    start: int
+    read: int
+    csv_text: str
+    kept: int
+    repaired: int
+    rejects: list[tuple[int, str, str, str]]  # (row, code, reason, wkt)
+    hull: shapely.Geometry | None
+    repaired_rows: set[int]  # rows kept after a repair (a later duplicate check may still refuse them)
+    source_geoms: np.ndarray  # the chunk's geometries as read, for the WKT of rows refused later
 
 
-def _number(value) -> float | None:
-    if value is None or value == "":
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if np.isfinite(number) else None
+class _Preparer:
+    """Turn source chunks into COPY text. Codes repeated in the file are refused by the database
+    (ParcelBulkWrite.refuse_duplicates), so nothing here grows with the file."""
 
+    def __init__(self, *, mapping: dict[str, str], municipality: Municipality, source_srid: int,
+                 retired: set[str], want_hull: bool = False):
+        self.mapping, self.source_srid, self.retired = mapping, source_srid, retired
+        self.want_hull = want_hull
+        self.metric_srid = municipality.metric_srid
+        self.storage = settings.STORAGE_SRID
 
-STAGE_SQL = """
-CREATE TEMP TABLE parcel_stage (
-    row_no integer, parcel_code text, plan_no text, block_no text, parcel_no text,
-    district_code text, land_use text, zone_code text, stated_area double precision,
-    geom geometry(MultiPolygon, {srid}), district_id bigint, area_m2 double precision,
-    perimeter_m double precision, parcel_id bigint, is_new boolean DEFAULT true, is_changed boolean DEFAULT false
-) ON COMMIT DROP
-"""
+    def __call__(self, start: int, table: SourceTable) -> _Prepared:
+        n, storage, mapping = len(table), self.storage, self.mapping
+        geoms = crs.transform(table.geoms, table.srid, storage)
+        checked = check_polygons(geoms, srid=storage, metric_srid=self.metric_srid)
+        hull = None
+        if self.want_hull:
+            # One linestring through every vertex: the same hull as their multipoint, ~10x faster to build.
+            coords = shapely.get_coordinates(table.geoms[~shapely.is_missing(table.geoms)])
+            hull = shapely.convex_hull(shapely.linestrings(coords)) if len(coords) >= 2 else None
 
-# Districts by code, else by location (run only when the municipality has districts).
-DISTRICT_SQL = [
-    """
-    UPDATE parcel_stage s SET district_id = d.id FROM parcels_district d
-    WHERE d.municipality_id = %(municipality)s AND s.district_code <> '' AND d.code = s.district_code
-    """,
-    """
-    UPDATE parcel_stage s SET district_id = (
-        SELECT d.id FROM parcels_district d
-        WHERE d.municipality_id = %(municipality)s AND ST_Intersects(d.geom, ST_PointOnSurface(s.geom))
-        ORDER BY d.id LIMIT 1)
-    WHERE s.district_id IS NULL
-    """,
-]
+        def column(target: str):
+            source = mapping.get(target)
+            return table.field(source) if source else None
 
-# Existing parcels (run only when the municipality has parcels); rows left alone stay is_new, not changed.
-MATCH_SQL = """
-    UPDATE parcel_stage s SET parcel_id = p.id, is_new = false,
-        is_changed = (
-            p.plan_no IS DISTINCT FROM s.plan_no OR p.block_no IS DISTINCT FROM s.block_no
-            OR p.parcel_no IS DISTINCT FROM s.parcel_no OR p.district_id IS DISTINCT FROM s.district_id
-            OR p.land_use IS DISTINCT FROM s.land_use OR p.zone_code IS DISTINCT FROM s.zone_code
-            OR p.stated_area_m2 IS DISTINCT FROM s.stated_area
-            OR (ST_AsBinary(p.geom) IS DISTINCT FROM ST_AsBinary(s.geom)
-                -- the same shape through another format's rounding is not a change
-                AND NOT (ST_NPoints(p.geom) = ST_NPoints(s.geom)
-                         AND ST_HausdorffDistance(p.geom, s.geom) < %(same_geometry_within)s)))
-    FROM parcels_parcel p
-    WHERE p.municipality_id = %(municipality)s AND p.parcel_code = s.parcel_code
-"""
+        plans, blocks = text_column(column("plan_no"), n), text_column(column("block_no"), n)
+        numbers, districts = text_column(column("parcel_no"), n), text_column(column("district"), n)
+        uses, zones = text_column(column("land_use"), n), text_column(column("zone_code"), n)
+        areas = number_column(column("stated_area"), n)
+        codes = (text_column(column("parcel_code"), n) if "parcel_code" in mapping
+                 else ["-".join(parts) for parts in zip(plans, blocks, numbers)])
+        for target, values in (("plan_no", plans), ("block_no", blocks), ("parcel_no", numbers),
+                               ("zone_code", zones)):
+            limit = TEXT_MAX_LENGTH[target]
+            for i, value in enumerate(values):
+                if len(value) > limit:
+                    raise SourceError(f"row {start + i + 1}: {target} {value[:40]!r} is longer than {limit} "
+                                      f"characters (field {mapping[target]!r}); nothing was imported")
 
-INSERT_NEW_SQL = """
-INSERT INTO parcels_parcel (municipality_id, parcel_code, plan_no, block_no, parcel_no, district_id, land_use,
-    zone_code, stated_area_m2, area_m2, perimeter_m, status, geom, version, valid_from, updated_at,
-    change, change_source)
-SELECT %(municipality)s, parcel_code, plan_no, block_no, parcel_no, district_id, land_use, zone_code,
-    stated_area, area_m2, perimeter_m, 'active', geom, 1, %(now)s, %(now)s, 'created', %(source)s
-FROM parcel_stage WHERE is_new
-"""
+        rows, kept_geoms, rejects, repaired_rows = [], [], [], set()
+        retired = self.retired
+        for i, result in enumerate(checked):
+            code, row_no = codes[i], start + i + 1
+            land_use = uses[i].lower().replace(" ", "_") or LandUse.RESIDENTIAL.value
+            reason = None
+            if not code or code.strip("-") == "":
+                reason = "missing parcel code"
+            elif len(code) > CODE_MAX_LENGTH or not _url_safe(code):
+                reason = f"parcel code {code!r} is not URL-safe (letters, digits, '.', '_', '-'; at most 64)"
+            elif code in retired:
+                reason = f"parcel {code!r} is retired; a retired parcel is never changed by an import"
+            elif land_use not in LAND_USES:
+                reason = f"unknown land use {land_use!r}; expected one of {', '.join(sorted(LAND_USES))}"
+            elif result.geom is None:
+                reason = result.reason
+            if reason:
+                geom = table.geoms[i]
+                rejects.append((row_no, code, reason,
+                                "" if geom is None else shapely.to_wkt(geom, rounding_precision=9)))
+                continue
+            if result.repaired:
+                repaired_rows.add(row_no)
+            rows.append((row_no, code, plans[i], blocks[i], numbers[i], districts[i], land_use, zones[i], areas[i]))
+            kept_geoms.append(result.geom)
 
-# The current state of each changed parcel becomes a past version before it is overwritten.
-ARCHIVE_CHANGED_SQL = """
-INSERT INTO parcels_parcelversion (parcel_id, version, valid_from, valid_to, change, change_source, changed_by_id,
-    plan_no, block_no, parcel_no, district_id, land_use, zone_code, stated_area_m2, area_m2, perimeter_m,
-    status, geom)
-SELECT p.id, p.version, p.updated_at, %(now)s, p.change, p.change_source, p.changed_by_id,
-    p.plan_no, p.block_no, p.parcel_no, p.district_id, p.land_use, p.zone_code, p.stated_area_m2,
-    p.area_m2, p.perimeter_m, p.status, p.geom
-FROM parcel_stage s JOIN parcels_parcel p ON p.id = s.parcel_id
-WHERE s.is_changed
-"""
-
-UPDATE_CHANGED_SQL = """
-UPDATE parcels_parcel p SET plan_no = s.plan_no, block_no = s.block_no, parcel_no = s.parcel_no,
-    district_id = s.district_id, land_use = s.land_use, zone_code = s.zone_code,
-    stated_area_m2 = s.stated_area, area_m2 = s.area_m2, perimeter_m = s.perimeter_m, geom = s.geom,
-    version = p.version + 1, updated_at = %(now)s, change = 'updated', change_source = %(source)s,
-    changed_by_id = NULL
-FROM parcel_stage s WHERE s.is_changed AND p.id = s.parcel_id
-"""
+        kept = np.array(kept_geoms, dtype=object)
+        # Measurements in the municipality's metric CRS, vectorised (same PROJ pipeline as ST_Transform).
+        metric = crs.transform(kept, storage, self.metric_srid)
+        areas_m2, perimeters = shapely.area(metric).tolist(), shapely.length(metric).tolist()
+        # Binary WKB then bytes.hex(): GEOS's hex writer is ~5x slower.
+        prefix = f"SRID={storage};"
+        wkb = [prefix + b.hex() for b in shapely.to_wkb(kept, include_srid=False).tolist()]
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(
+            (*row, area, perim, hexwkb) for row, area, perim, hexwkb in zip(rows, areas_m2, perimeters, wkb))
+        return _Prepared(start=start, read=n, csv_text=buffer.getvalue(), kept=len(rows),
+                         repaired=len(repaired_rows), rejects=rejects, hull=hull, repaired_rows=repaired_rows,
+                         source_geoms=table.geoms)
 
 
 def import_parcels(
@@ -197,109 +215,98 @@ def import_parcels(
     rejects_path: str | None = None,
     progress: bool = False,
     at: datetime | None = None,
-    table: SourceTable | None = None,
+    source: SourceInfo | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    by=None,
+    want_hull: bool = False,
 ) -> ImportSummary:
-    """Upsert the parcels of PATH into MUNICIPALITY by parcel code; one transaction.
+    """Upsert the parcels of PATH into MUNICIPALITY by parcel code, in chunks; one transaction.
 
-    TABLE, when given, is PATH already read with read_source (the command reads it once).
+    SOURCE, when given, is PATH already opened with open_source. Without a zone_code field, each
+    parcel takes the zone of the zoning district covering most of it. WANT_HULL sets summary.hull
+    (the convex hull of the source's geometries, in its CRS).
     """
-    if table is None:
-        table = read_source(path, layer=layer, srid=srid, preferred_layers=PREFERRED_LAYERS)
-    mapping = field_mapping(table, code_field=code_field, field_map=field_map or {})
-    summary = ImportSummary(read=len(table))
-    now = at or timezone.now()
-    storage = settings.STORAGE_SRID
-
-    geoms = crs.transform(table.geoms, table.srid, storage)
-    checked = []
-    for start in tqdm(range(0, len(geoms), 2000), desc="checking geometry", unit="k rows", disable=not progress):
-        checked.extend(check_polygons(geoms[start:start + 2000], srid=storage, metric_srid=municipality.metric_srid))
-
-    def column(target: str) -> list:
-        source = mapping.get(target)
-        return list(table.field(source)) if source else [None] * len(table)
-
-    codes, plans, blocks, numbers = column("parcel_code"), column("plan_no"), column("block_no"), column("parcel_no")
-    districts, uses, zones, areas = column("district"), column("land_use"), column("zone_code"), column("stated_area")
-
-    # A retired parcel stays as its plan left it: the same code in a file is refused, not merged.
+    if source is None:
+        source = open_source(path, layer=layer, srid=srid, preferred_layers=PREFERRED_LAYERS)
+    mapping = field_mapping(source, code_field=code_field, field_map=field_map or {})
+    summary = ImportSummary(source_srid=source.srid)
     retired = set(Parcel.objects.filter(municipality=municipality, status=ParcelStatus.RETIRED)
                   .values_list("parcel_code", flat=True))
-    rows: list[tuple] = []
-    first_row_of: dict[str, int] = {}
-    for i, result in enumerate(checked):
-        plan, block, number = _text(plans[i]), _text(blocks[i]), _text(numbers[i])
-        code = _text(codes[i]) if "parcel_code" in mapping else "-".join([plan, block, number])
-        reason = None
-        land_use = (_text(uses[i]).lower().replace(" ", "_") or LandUse.RESIDENTIAL.value)
-        if not code or code.strip("-") == "":
-            reason = "missing parcel code"
-        elif len(code) > CODE_MAX_LENGTH or not _url_safe(code):
-            reason = f"parcel code {code!r} is not URL-safe (letters, digits, '.', '_', '-'; at most 64)"
-        elif code in first_row_of:
-            reason = f"duplicate parcel code {code!r} (first at row {first_row_of[code] + 1})"
-        elif code in retired:
-            reason = f"parcel {code!r} is retired; a retired parcel is never changed by an import"
-        elif land_use not in LAND_USES:
-            reason = f"unknown land use {land_use!r}; expected one of {', '.join(sorted(LAND_USES))}"
-        elif result.geom is None:
-            reason = result.reason
-        if reason:
-            summary.rejects.append((i + 1, code, reason))
-            continue
-        first_row_of[code] = i
-        summary.repaired += result.repaired
-        rows.append((i + 1, code, plan, block, number, _text(districts[i]), land_use, _text(zones[i]),
-                     _number(areas[i]), result.geom))
-    summary.rejected = len(summary.rejects)
+    prepare = _Preparer(mapping=mapping, municipality=municipality, source_srid=source.srid, retired=retired,
+                        want_hull=want_hull)
+    chunk_rows = max(1, int(chunk_rows))
+    columns = sorted(set(mapping.values()))
 
-    params = {"municipality": municipality.pk, "metric": municipality.metric_srid, "now": now,
-              "same_geometry_within": SAME_GEOMETRY_WITHIN,
-              "source": f"import {os.path.basename(path)}"[:200]}
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS parcel_stage")
-        cursor.execute(STAGE_SQL.format(srid=int(storage)))
-        kept = np.array([r[-1] for r in rows], dtype=object)
-        # Binary WKB then bytes.hex(): GEOS's hex writer is ~5x slower.
-        wkb = [b.hex() for b in shapely.to_wkb(kept, include_srid=False)]
-        # Measurements in the municipality's metric CRS, vectorised (was an UPDATE with ST_Transform
-        # per row; same PROJ pipeline, bit-identical on the Cambridge data).
-        metric = crs.transform(kept, storage, municipality.metric_srid)
-        areas_m2, perimeters = shapely.area(metric).tolist(), shapely.length(metric).tolist()
-        # CSV through the C csv writer; text columns are forced non-null so '' stays ''.
-        for start in tqdm(range(0, len(rows), 5000), desc="staging", unit="5k rows", disable=not progress):
-            buffer = io.StringIO()
-            csv.writer(buffer).writerows(
-                (*row[:-1], area, perim, f"SRID={storage};{hexwkb}")
-                for row, area, perim, hexwkb in zip(rows[start:start + 5000], areas_m2[start:start + 5000],
-                                                     perimeters[start:start + 5000], wkb[start:start + 5000]))
-            buffer.seek(0)
-            cursor.copy_expert(
-                "COPY parcel_stage (row_no, parcel_code, plan_no, block_no, parcel_no, district_code, land_use, "
-                "zone_code, stated_area, area_m2, perimeter_m, geom) FROM STDIN WITH (FORMAT csv, "
-                "FORCE_NOT_NULL (parcel_code, plan_no, block_no, parcel_no, district_code, land_use, zone_code))",
-                buffer)
-        cursor.execute("SELECT EXISTS (SELECT 1 FROM parcels_district WHERE municipality_id = %s)",
-                       [municipality.pk])
-        if cursor.fetchone()[0]:
-            for sql in DISTRICT_SQL:
-                cursor.execute(sql, params)
-        cursor.execute("SELECT EXISTS (SELECT 1 FROM parcels_parcel WHERE municipality_id = %s)",
-                       [municipality.pk])
-        if cursor.fetchone()[0]:
-            cursor.execute(MATCH_SQL, params)
-        cursor.execute(INSERT_NEW_SQL, params)
-        summary.created = cursor.rowcount
-        cursor.execute(ARCHIVE_CHANGED_SQL, params)
-        cursor.execute(UPDATE_CHANGED_SQL, params)
-        summary.updated = cursor.rowcount
-        cursor.execute("DROP TABLE parcel_stage")
-    summary.unchanged = len(rows) - summary.created - summary.updated
+    def load(start: int) -> _Prepared:
+        return prepare(start, source.read(start, chunk_rows, columns=columns))
 
-    if summary.rejects:
-        summary.rejects_path = write_rejects(summary.rejects, path=path, rejects_path=rejects_path,
-                                             geoms_by_row=table.geoms)
+    target = _rejects_target(path, rejects_path)
+    rejects_file = tempfile.NamedTemporaryFile("w", newline="", encoding="utf-8", delete=False,
+                                               dir=target.parent, prefix=".", suffix=".part")
+    rejects_writer = csv.writer(rejects_file)
+    rejects_writer.writerow(["row", "parcel_code", "reason", "wkt"])
+    hulls = []
+    bar = tqdm(total=source.count, unit=" rows", unit_scale=True, desc="importing parcels", disable=not progress,
+               dynamic_ncols=True)
+    try:
+        # One reader thread: it prepares chunk k+1 while this thread has PostgreSQL merge chunk k.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parcel-reader") as pool, \
+                transaction.atomic(), \
+                ParcelBulkWrite(municipality=municipality, source=f"import {os.path.basename(path)}", at=at,
+                                by=by) as bulk:
+            bulk.create_stage()
+            # Chunks follow each other until one comes back short: a driver's feature count is only
+            # used to read ahead, so an under-count never drops rows.
+            pending = pool.submit(load, 0)
+            while pending is not None:
+                chunk = pending.result()
+                following = chunk.start + chunk_rows
+                pending = pool.submit(load, following) if chunk.read == chunk_rows else None
+                if chunk.read == 0:
+                    break
+                with connection.cursor() as cursor:
+                    cursor.cursor.copy_expert(COPY_SQL, io.StringIO(chunk.csv_text), size=1 << 20)
+                rejects = list(chunk.rejects)
+                repaired = chunk.repaired
+                for row_no, code, first_row in bulk.refuse_duplicates():
+                    geom = chunk.source_geoms[row_no - chunk.start - 1]
+                    rejects.append((row_no, code, f"duplicate parcel code {code!r} (first at row {first_row})",
+                                    "" if geom is None else shapely.to_wkt(geom, rounding_precision=9)))
+                    repaired -= row_no in chunk.repaired_rows
+                bulk.merge_stage(zone_by_overlay="zone_code" not in mapping)
+                summary.read += chunk.read
+                summary.repaired += repaired
+                for row_no, code, reason, wkt in sorted(rejects):
+                    summary.rejects.append((row_no, code, reason))
+                    rejects_writer.writerow([row_no, code, reason, wkt])
+                if chunk.hull is not None:
+                    hulls.append(chunk.hull)
+                bar.update(chunk.read)
+            summary.created, summary.updated = bulk.created, bulk.updated
+        rejects_file.close()
+        summary.rejected = len(summary.rejects)
+        if summary.rejects:
+            os.replace(rejects_file.name, target)
+            summary.rejects_path = str(target)
+        else:
+            os.unlink(rejects_file.name)
+    except BaseException:
+        rejects_file.close()
+        os.unlink(rejects_file.name)
+        raise
+    finally:
+        bar.close()
+    summary.unchanged = summary.read - summary.rejected - summary.created - summary.updated
+    if hulls:
+        summary.hull = shapely.convex_hull(shapely.GeometryCollection(hulls))
     return summary
+
+
+def _rejects_target(path: str, rejects_path: str | None) -> Path:
+    target = Path(rejects_path) if rejects_path else Path(settings.BASE_DIR) / "var" / "rejects" / (
+        Path(path).stem + ".rejects.csv")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
 
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -307,17 +314,3 @@ _URL_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 def _url_safe(code: str) -> bool:
     return _URL_SAFE.fullmatch(code) is not None
-
-
-def write_rejects(rejects, *, path: str, rejects_path: str | None, geoms_by_row) -> str:
-    """Write the rejected rows, with their reason and geometry as WKT, to a CSV file."""
-    target = Path(rejects_path) if rejects_path else Path(settings.BASE_DIR) / "var" / "rejects" / (
-        Path(path).stem + ".rejects.csv")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(["row", "parcel_code", "reason", "wkt"])
-        for row, code, reason in rejects:
-            geom = geoms_by_row[row - 1]
-            writer.writerow([row, code, reason, "" if geom is None else shapely.to_wkt(geom, rounding_precision=9)])
-    return str(target)

@@ -17,7 +17,6 @@ from django.db import transaction
 
 from gisportal import crs
 from parcels.geometry import check_polygons
-from parcels.importing import _number, _text
 from parcels.models import (
     Block,
     District,
@@ -28,6 +27,7 @@ from parcels.models import (
     ZoningDistrict,
 )
 from parcels.sources import SourceError, read_source
+from parcels.values import number, text
 
 
 @dataclass(frozen=True)
@@ -125,11 +125,11 @@ def import_layer(*, kind: str, path: str, municipality: Municipality, layer: str
         for target, source in mapping.items():
             raw = table.field(source)[i]
             if target in spec.numeric:
-                values[target] = _number(raw)
+                values[target] = number(raw)
             elif target in spec.lists:
-                values[target] = [v.strip() for v in _text(raw).split(",") if v.strip()]
+                values[target] = [v.strip() for v in text(raw).split(",") if v.strip()]
             else:
-                values[target] = _text(raw)
+                values[target] = text(raw)
         wkb = shapely.to_wkb(geom)
         digest.update(repr(sorted(values.items())).encode() + wkb)
         objects.append(spec.model(municipality=municipality, **values,

@@ -128,6 +128,30 @@ class ChangeKind(models.TextChoices):
     RETIRED = "retired", "Retired"
 
 
+class RecordKind(models.TextChoices):
+    PLAN = "plan", "Subdivision plan"
+    SURVEY = "survey", "Survey or boundary correction"
+    DEED = "deed", "Deed or court order"
+    OTHER = "other", "Other"
+
+
+class Record(models.Model):
+    """The legal document that creates or retires parcels (a parcel fabric's "record"): an approved plan,
+    a deed, a survey. Lineage runs through it: the parcels a record retired are the parents of those it
+    created. Apps that produce such documents (subdivision plans) point to their record, never the reverse."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="records")
+    kind = models.CharField(max_length=10, choices=RecordKind.choices, default=RecordKind.PLAN)
+    reference = models.CharField(max_length=200, help_text="The document's number or title")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["municipality_id", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reference}"
+
+
 class ParcelFields(models.Model):
     """The fields a parcel has at any one time: shared by the parcel and each of its versions."""
 
@@ -145,8 +169,9 @@ class ParcelFields(models.Model):
     change = models.CharField(max_length=10, choices=ChangeKind.choices, default=ChangeKind.CREATED,
                               help_text="What began this state")
     change_source = models.CharField(max_length=200, blank=True, help_text="import file, plan, or user edit")
+    # No index: it is read only when a user is deleted, and each index slows every bulk import.
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+                                   related_name="+", db_index=False)
 
     class Meta:
         abstract = True
@@ -156,16 +181,19 @@ class Parcel(ParcelFields):
     """A parcel as it is now. Each earlier state is a ParcelVersion (a history table, as in SQL:2011
     system-versioned tables): the current state is never stored twice."""
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="parcels")
+    # Indexed through parcel_code_unique (municipality, parcel_code), whose first column it is.
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="parcels",
+                                     db_index=False)
     parcel_code = models.CharField(max_length=64, validators=[url_safe_code])
     version = models.PositiveIntegerField(default=1)
     valid_from = models.DateTimeField(help_text="When the parcel came into being")
     valid_to = models.DateTimeField(null=True, blank=True, help_text="When it was retired")
-    created_by_plan = models.ForeignKey(
-        "subdivision.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="created_parcels"
+    # Partial indexes below: most parcels have no record (imported), so only those with one are indexed.
+    created_by_record = models.ForeignKey(
+        Record, null=True, blank=True, on_delete=models.PROTECT, related_name="created_parcels", db_index=False
     )
-    retired_by_plan = models.ForeignKey(
-        "subdivision.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="retired_parcels"
+    retired_by_record = models.ForeignKey(
+        Record, null=True, blank=True, on_delete=models.PROTECT, related_name="retired_parcels", db_index=False
     )
     updated_at = models.DateTimeField(help_text="When the current state began")
 
@@ -173,7 +201,13 @@ class Parcel(ParcelFields):
         constraints = [
             models.UniqueConstraint(fields=["municipality", "parcel_code"], name="parcel_code_unique"),
         ]
-        indexes = [models.Index(fields=["municipality", "status"]), models.Index(fields=["land_use"])]
+        indexes = [
+            models.Index(fields=["municipality", "status"]), models.Index(fields=["land_use"]),
+            models.Index(fields=["created_by_record"], name="parcel_created_by_record_idx",
+                         condition=models.Q(created_by_record__isnull=False)),
+            models.Index(fields=["retired_by_record"], name="parcel_retired_by_record_idx",
+                         condition=models.Q(retired_by_record__isnull=False)),
+        ]
         ordering = ["municipality_id", "parcel_code"]
 
     def __str__(self) -> str:
@@ -183,7 +217,8 @@ class Parcel(ParcelFields):
 class ParcelVersion(ParcelFields):
     """A past state of a parcel, valid over [valid_from, valid_to); the current one is the Parcel."""
 
-    parcel = models.ForeignKey(Parcel, on_delete=models.CASCADE, related_name="versions")
+    # Indexed through parcel_version_unique (parcel, version), whose first column it is.
+    parcel = models.ForeignKey(Parcel, on_delete=models.CASCADE, related_name="versions", db_index=False)
     version = models.PositiveIntegerField()
     valid_from = models.DateTimeField()
     valid_to = models.DateTimeField()

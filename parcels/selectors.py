@@ -19,6 +19,7 @@ from parcels.models import (
     Parcel,
     ParcelStatus,
     ParcelVersion,
+    Record,
     ZoningDistrict,
 )
 from parcels.queries import ParcelQuery
@@ -105,7 +106,7 @@ def to_feature(row: dict) -> dict:
 
 
 def parcel_get(*, municipality: str, parcel_code: str) -> Parcel:
-    parcel = (Parcel.objects.select_related("municipality", "district", "created_by_plan", "retired_by_plan")
+    parcel = (Parcel.objects.select_related("municipality", "district")
               .filter(municipality__code=municipality, parcel_code=parcel_code).first())
     if parcel is None:
         raise NotFound(f"no parcel {parcel_code!r} in municipality {municipality!r}")
@@ -174,13 +175,20 @@ def zoning_of(parcel: Parcel) -> list[dict]:
 
 
 def lineage_of(parcel: Parcel) -> dict:
-    parents = (Parcel.objects.filter(retired_by_plan=parcel.created_by_plan).values_list("parcel_code", flat=True)
-               if parcel.created_by_plan_id else [])
-    children = (Parcel.objects.filter(created_by_plan=parcel.retired_by_plan).values_list("parcel_code", flat=True)
-                if parcel.retired_by_plan_id else [])
+    """Return the parcels PARCEL came from and became: those retired and created by the same record.
+
+    ``created_by_plan``/``retired_by_plan`` name the subdivision plan behind each record (the API's
+    keys); the reverse accessor ``plan`` is resolved by name, so parcels imports nothing of subdivision.
+    """
+    parents = (Parcel.objects.filter(retired_by_record=parcel.created_by_record_id)
+               .values_list("parcel_code", flat=True) if parcel.created_by_record_id else [])
+    children = (Parcel.objects.filter(created_by_record=parcel.retired_by_record_id)
+                .values_list("parcel_code", flat=True) if parcel.retired_by_record_id else [])
+    record_ids = [r for r in (parcel.created_by_record_id, parcel.retired_by_record_id) if r]
+    plan_of = dict(Record.objects.filter(pk__in=record_ids).values_list("pk", "plan")) if record_ids else {}
     return {
-        "created_by_plan": parcel.created_by_plan_id,
-        "retired_by_plan": parcel.retired_by_plan_id,
+        "created_by_plan": plan_of.get(parcel.created_by_record_id),
+        "retired_by_plan": plan_of.get(parcel.retired_by_record_id),
         "parents": sorted(parents),
         "children": sorted(children),
     }

@@ -73,15 +73,70 @@ def choose_layer(path: str, layer: str | None, preferred: tuple[str, ...]) -> st
     raise SourceError(f"{path} has several layers ({', '.join(layers)}); choose one with --layer")
 
 
-def read_source(path: str, *, layer: str | None = None, srid: int | None = None,
-                preferred_layers: tuple[str, ...] = ()) -> SourceTable:
-    """Read PATH's layer into arrays; settle its CRS from the file, from SRID, or refuse."""
+@dataclass(frozen=True)
+class SourceInfo:
+    """A layer opened for reading in chunks: what it holds, without its features."""
+
+    path: str
+    layer: str
+    srid: int
+    srid_from: str
+    fields: list[str]
+    count: int
+    bounds: tuple[float, float, float, float]  # in `srid`
+
+    def read(self, start: int, count: int, columns: list[str] | None = None) -> SourceTable:
+        """Return features [start, start + count) as a SourceTable, with only COLUMNS when given
+        (decoding fields nobody reads is most of GDAL's reading time)."""
+        options = CSV_OPEN_OPTIONS if self.path.lower().endswith(".csv") else {}
+        try:
+            meta, _, wkb, field_data = pyogrio.raw.read(gdal_path(self.path), layer=self.layer, force_2d=True,
+                                                        skip_features=start, max_features=count, columns=columns,
+                                                        **options)
+        except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
+            raise SourceError(f"cannot read {self.path}: {_first_line(exc)}") from None
+        fields = [str(f) for f in meta["fields"]]
+        geoms = shapely.from_wkb(wkb, on_invalid="ignore") if wkb is not None else np.full(0, None, dtype=object)
+        return SourceTable(path=self.path, layer=self.layer, srid=self.srid, srid_from=self.srid_from,
+                           fields=fields, columns=dict(zip(fields, field_data)), geoms=geoms)
+
+
+
+def _check_path(path: str) -> None:
     if not os.path.exists(path):
         raise SourceError(f"cannot read {path}: no such file")
     if os.path.isfile(path) and os.path.getsize(path) == 0:
         raise SourceError(f"cannot read {path}: the file is empty")
     if path.lower().endswith(".zip") and not zipfile.is_zipfile(path):
         raise SourceError(f"cannot read {path}: not a valid zip archive")
+
+
+def open_source(path: str, *, layer: str | None = None, srid: int | None = None,
+                preferred_layers: tuple[str, ...] = ()) -> SourceInfo:
+    """Open PATH's layer for reading in chunks; settle its CRS from the file, from SRID, or refuse."""
+    _check_path(path)
+    name = choose_layer(path, layer, preferred_layers)
+    options = CSV_OPEN_OPTIONS if path.lower().endswith(".csv") else {}
+    try:
+        info = pyogrio.read_info(gdal_path(path), layer=name, force_feature_count=True, **options)
+        if info.get("geometry_type") is None:
+            raise SourceError(f"layer {name!r} of {path} has no geometry column")
+        bounds = info.get("total_bounds")
+        if bounds is None or not np.all(np.isfinite(bounds)):
+            bounds = pyogrio.read_info(gdal_path(path), layer=name, force_total_bounds=True,
+                                       **options).get("total_bounds")
+    except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
+        raise SourceError(f"cannot read {path}: {_first_line(exc)}") from None
+    bounds = tuple(float(b) for b in bounds) if bounds is not None else (np.nan,) * 4
+    resolved, srid_from = resolve_srid_from_bounds(path, info.get("crs"), srid, bounds)
+    return SourceInfo(path=path, layer=name, srid=resolved, srid_from=srid_from,
+                      fields=[str(f) for f in info["fields"]], count=int(info["features"]), bounds=bounds)
+
+
+def read_source(path: str, *, layer: str | None = None, srid: int | None = None,
+                preferred_layers: tuple[str, ...] = ()) -> SourceTable:
+    """Read PATH's layer into arrays at once (small layers); settle its CRS from the file, from SRID, or refuse."""
+    _check_path(path)
     name = choose_layer(path, layer, preferred_layers)
     options = CSV_OPEN_OPTIONS if path.lower().endswith(".csv") else {}
     try:
@@ -101,6 +156,13 @@ def read_source(path: str, *, layer: str | None = None, srid: int | None = None,
 
 def resolve_srid(path: str, file_crs: str | None, srid: int | None, geoms: np.ndarray) -> tuple[int, str]:
     """Return the EPSG code of the data and where it came from."""
+    bounds = shapely.total_bounds(geoms[~shapely.is_missing(geoms)]) if len(geoms) else np.full(4, np.nan)
+    return resolve_srid_from_bounds(path, file_crs, srid, tuple(bounds))
+
+
+def resolve_srid_from_bounds(path: str, file_crs: str | None, srid: int | None,
+                             bounds: tuple[float, ...]) -> tuple[int, str]:
+    """Return the EPSG code of data with these BOUNDS and where it came from."""
     if srid is not None:
         try:
             CRS.from_epsg(srid)
@@ -115,7 +177,6 @@ def resolve_srid(path: str, file_crs: str | None, srid: int | None, geoms: np.nd
         if code is None:
             raise SourceError(f"the CRS of {path} has no EPSG equivalent; pass --srid")
         return code, "file"
-    bounds = shapely.total_bounds(geoms[~shapely.is_missing(geoms)]) if len(geoms) else np.full(4, np.nan)
     if np.all(np.isfinite(bounds)) and -180 <= bounds[0] <= bounds[2] <= 180 and -90 <= bounds[1] <= bounds[3] <= 90:
         return 4326, "assumed lon/lat"
     raise SourceError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.gis.db import models
 
-from parcels.models import LandUse, Municipality, Parcel
+from parcels.models import LandUse, Municipality, Parcel, Record
 from subdivision.plan_files import (  # the readers refuse longer text
     MAX_LAND_USE_CHARS,
     MAX_LOT_NO_CHARS,
@@ -35,6 +35,8 @@ class Plan(models.Model):
     status = models.CharField(max_length=12, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
     land_use = models.CharField(max_length=20, choices=LandUse.choices, default=LandUse.RESIDENTIAL)
     parents = models.ManyToManyField(Parcel, related_name="plans")
+    # Set when the plan is approved: the record that retires its parents and creates its lots.
+    record = models.OneToOneField(Record, null=True, blank=True, on_delete=models.PROTECT, related_name="plan")
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="plans")
     source_name = models.CharField(max_length=255)
     source_format = models.CharField(max_length=20)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.db.models import QuerySet
 
@@ -40,47 +38,20 @@ def plan_get(*, user, plan_id: int) -> Plan:
     return plan
 
 
-def plan_json(plan: Plan, *, with_report: bool = True) -> dict:
-    body = {
-        "id": plan.pk, "title": plan.title, "status": plan.status, "valid": plan.valid,
-        "municipality": plan.municipality.code, "land_use": plan.land_use,
-        "parents": sorted(p.parcel_code for p in plan.parents.all()),
-        "submitted_by": plan.submitted_by.username, "source": {"name": plan.source_name,
-                                                                "format": plan.source_format,
-                                                                "srid": plan.source_srid},
-        "created_at": plan.created_at.isoformat(), "summary": plan.summary,
-        "finding_counts": plan.finding_counts, "findings_total": plan.findings_total,
-    }
-    if with_report:
-        body["report"] = plan.report
-    return body
-
-
 def plan_features_page(plan: Plan, page: Page) -> tuple[int, list[dict]]:
-    """Return (feature count, one page of the plan's features as GeoJSON in EPSG:4326 with their finding codes)."""
+    """Return (feature count, one page of the plan's feature rows, their geometry GeoJSON text in EPSG:4326)."""
     features = plan.features.all()
     rows = features.annotate(geometry_json=AsGeoJSON(Transform("geom", 4326), precision=7)).values(
         "index", "kind", "lot_no", "stated_area_m2", "area_m2", "land_use", "finding_codes",
         "geometry_json")[page.start:page.stop]
-    out = []
-    for row in rows:
-        geometry = json.loads(row.pop("geometry_json"))
-        row["findings"] = row.pop("finding_codes")
-        out.append({"type": "Feature", "id": row["index"], "geometry": geometry, "properties": row})
-    return features.count(), out
+    return features.count(), list(rows)
 
 
 def plan_findings_page(plan: Plan, page: Page, *, code: str | None = None) -> tuple[int, list[dict]]:
-    """Return (finding count, one page of findings as GeoJSON features at their location, in report order)."""
+    """Return (finding count, one page of finding rows in report order, their location GeoJSON)."""
     findings = plan.findings.all()
     if code:
         findings = findings.filter(code=code)
     rows = findings.values("seq", "code", "severity", "message_en", "message_ar", "features", "features_total",
                            "value", "limit", "location")[page.start:page.stop]
-    out = []
-    for row in rows:
-        location = row.pop("location")
-        if row["features_total"] is None:
-            row.pop("features_total")
-        out.append({"type": "Feature", "id": row.pop("seq"), "geometry": location, "properties": row})
-    return findings.count(), out
+    return findings.count(), list(rows)

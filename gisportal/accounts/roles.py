@@ -21,6 +21,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "parcels.view_street",
         "parcels.view_parcel",
         "parcels.view_parcelversion",
+        "parcels.view_record",
     ),
     SURVEYOR: (),
     PARTNER: (),

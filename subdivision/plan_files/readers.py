@@ -44,7 +44,6 @@ from pyproj.exceptions import CRSError
 from shapely.geometry import LinearRing, LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from . import dxf as dxf_reader
 from .errors import (
     BadAttribute,
     BadCoordinates,
@@ -536,6 +535,9 @@ def _read_dxf(path: Path, *, filename: str, srid: int | None, limits: Limits,
         bad = {layer: kind for layer, kind in dxf_layers.items() if kind not in KINDS}
         if bad:
             raise BadAttribute(f"dxf_layers maps to unknown kinds {bad}; use one of {KINDS}")
+    # ezdxf is imported only when a DXF arrives, so start-up stays quick.
+    from . import dxf as dxf_reader
+
     shapes = dxf_reader.read_dxf_shapes(path, filename=filename, layers=dxf_layers,
                                         max_features=limits.max_features)
     records = [({"kind": s.kind, "lot_no": s.label}, s.geom) for s in shapes]

@@ -17,6 +17,9 @@ from shapely.strtree import STRtree
 
 from data.demo_city import LAYER_NAMES, generate, write_gpkg
 
+# The generator builds the whole city (2,000+ lots) and checks it with GEOS: seconds, not milliseconds.
+pytestmark = pytest.mark.slow
+
 UTM = "EPSG:32638"
 CODE_RE = re.compile(r"^[0-9A-Za-z]+-[0-9A-Za-z]*-[0-9A-Za-z]+$")
 OVERLAP_TOLERANCE_M2 = 0.01

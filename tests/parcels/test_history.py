@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from parcels.models import ParcelStatus, ParcelVersion
-from parcels.services import parcel_update, parcels_retire
+from parcels.services import parcel_update, parcels_retire, record_create
 from tests.parcels.factories import make_parcel, metric_to_storage, rect, riyadh
 
 pytestmark = pytest.mark.django_db
@@ -96,9 +96,11 @@ def test_lineage_walks_from_parents_to_children_and_back(api_client, planner, su
     parent_b = make_parcel(municipality, "90-0-2", rect(40, 0, 40, 30), at=T0)
     plan = Plan.objects.create(municipality=municipality, title="merge and resubdivide", submitted_by=surveyor,
                                source_name="plan.geojson", source_format="geojson", source_srid=32638)
-    parcels_retire(parcels=[parent_a, parent_b], at=T1, retired_by_plan=plan, source="plan")
+    plan.record = record_create(municipality=municipality, reference=f"plan {plan.pk}", at=T1)
+    plan.save(update_fields=["record"])
+    parcels_retire(parcels=[parent_a, parent_b], at=T1, retired_by_record=plan.record, source="plan")
     for i in range(4):
-        make_parcel(municipality, f"91-1-{i + 1}", rect(i * 20, 0, 20, 30), at=T1, created_by_plan=plan)
+        make_parcel(municipality, f"91-1-{i + 1}", rect(i * 20, 0, 20, 30), at=T1, created_by_record=plan.record)
 
     api_client.force_authenticate(planner)
     child = api_client.get("/api/parcels/RUX/91-1-3/").json()["properties"]["lineage"]

@@ -1,3 +1,6 @@
+import sys
+
+import shapely
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -5,8 +8,9 @@ from gisportal import crs
 from gisportal.errors import PlatformError
 from parcels.importing import PREFERRED_LAYERS, import_parcels
 from parcels.management.commands._common import get_municipality, parse_map
-from parcels.services import municipality_create
-from parcels.sources import SourceError, read_source
+from parcels.models import Municipality
+from parcels.services import municipality_create, municipality_set_boundary
+from parcels.sources import SourceError, open_source
 
 
 class Command(BaseCommand):
@@ -26,41 +30,34 @@ class Command(BaseCommand):
                             help="map a target field (plan_no, block_no, parcel_no, district, land_use, "
                                  "zone_code, stated_area, parcel_code) to a source field")
         parser.add_argument("--rejects", help="where to write rejected rows (CSV)")
+        parser.add_argument("--chunk-rows", type=int, default=None, help="features read and merged at a time")
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **o):
         try:
-            # Read the source once, for the municipality's boundary and for the import.
-            table = read_source(o["path"], layer=o["layer"], srid=o["srid"], preferred_layers=PREFERRED_LAYERS)
+            source = open_source(o["path"], layer=o["layer"], srid=o["srid"], preferred_layers=PREFERRED_LAYERS)
             with transaction.atomic():
-                if o["create_municipality"]:
-                    municipality = self._create(o, table)
+                created = None
+                if o["create_municipality"] and not Municipality.objects.filter(code=o["municipality"]).exists():
+                    municipality = created = self._create(o, source)
                 else:
                     municipality = get_municipality(o["municipality"])
+                extra = {"chunk_rows": o["chunk_rows"]} if o["chunk_rows"] else {}
                 summary = import_parcels(
-                    path=o["path"], municipality=municipality, layer=o["layer"], srid=o["srid"],
-                    code_field=o["code_field"], field_map=parse_map(o["map"]), rejects_path=o["rejects"],
-                    progress=not o["no_progress"], table=table,
+                    path=o["path"], municipality=municipality, code_field=o["code_field"],
+                    field_map=parse_map(o["map"]), rejects_path=o["rejects"], source=source,
+                    progress=not o["no_progress"] and sys.stderr.isatty(), want_hull=created is not None, **extra,
                 )
+                if created is not None and summary.hull is not None:
+                    # The boundary of a new municipality: the hull of its parcels, gathered chunk by chunk.
+                    hull = crs.transform(summary.hull, summary.source_srid, 4326)
+                    municipality_set_boundary(municipality=created, boundary_wgs84=hull.buffer(0.001))
         except (SourceError, PlatformError) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(summary.line())
 
-    def _create(self, o, table):
-        from parcels.models import Municipality
-
-        existing = Municipality.objects.filter(code=o["municipality"]).first()
-        if existing:
-            return existing
-        wgs84 = crs.transform(table.geoms[~_missing(table.geoms)], table.srid, 4326)
-        import shapely
-
-        hull = shapely.convex_hull(shapely.GeometryCollection(list(wgs84)))
+    def _create(self, o, source):
+        minx, miny, maxx, maxy = source.bounds
+        centre = crs.transform(shapely.Point((minx + maxx) / 2, (miny + maxy) / 2), source.srid, 4326)
         return municipality_create(code=o["municipality"], name_en=o["name"] or o["municipality"],
-                                   boundary_wgs84=hull.buffer(0.001))
-
-
-def _missing(geoms):
-    import shapely
-
-    return shapely.is_missing(geoms) | shapely.is_empty(geoms)
+                                   centroid_lonlat=(centre.x, centre.y))
