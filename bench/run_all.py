@@ -1,11 +1,14 @@
 """Run every benchmark in bench/ in sequence with the venv's python, printing each one's output.
 
-    .venv/bin/python bench/run_all.py      (what `make bench` runs)
+    .venv/bin/python bench/run_all.py [--smoke]     (what `make bench` runs, without --smoke)
 
-Exit status: 0 when every benchmark met its targets (or skipped), else the first non-zero status.
+--smoke passes --smoke to each benchmark: smallest size, one round, targets not enforced; a check
+that every benchmark still runs. Exit status: 0 when every benchmark met its targets (or skipped, or
+ran with --smoke), else the first non-zero status.
 """
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -20,10 +23,14 @@ def python() -> str:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="run each benchmark with --smoke")
+    args = parser.parse_args()
     status = 0
     for name in BENCHES:
-        print(f"==== bench/{name} ====", flush=True)
-        rc = subprocess.run([python(), str(ROOT / "bench" / name)], cwd=ROOT).returncode
+        print(f"==== bench/{name}{' --smoke' if args.smoke else ''} ====", flush=True)
+        rc = subprocess.run([python(), str(ROOT / "bench" / name), *(["--smoke"] if args.smoke else [])],
+                            cwd=ROOT).returncode
         print(f"==== bench/{name}: exit {rc} ====\n", flush=True)
         status = status or rc
     return status

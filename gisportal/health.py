@@ -6,7 +6,7 @@ from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
-from gisportal.errors import error_response
+from gisportal.exception_handler import error_response
 
 
 @never_cache

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.contrib.gis.admin import GISModelAdmin
 from django.contrib.gis.forms.widgets import OpenLayersWidget
 
-from gisportal.errors import InvalidParameter, error_response, is_api_path
+from gisportal.errors import InvalidParameter, is_api_path
+from gisportal.exception_handler import error_response
 
 # ---- NUL bytes ----------------------------------------------------------------------------
 # PostgreSQL text cannot hold NUL ("A string literal cannot contain NUL (0x00) characters"), so a

@@ -10,10 +10,10 @@ from gisportal.accounts.api import me
 from gisportal.health import healthz
 
 # Errors Django answers itself: JSON {code, detail} under /api/ and /healthz, HTML pages elsewhere.
-handler400 = "gisportal.errors.handler400"
-handler403 = "gisportal.errors.handler403"
-handler404 = "gisportal.errors.handler404"
-handler500 = "gisportal.errors.handler500"
+handler400 = "gisportal.exception_handler.handler400"
+handler403 = "gisportal.exception_handler.handler403"
+handler404 = "gisportal.exception_handler.handler404"
+handler500 = "gisportal.exception_handler.handler500"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -3,30 +3,29 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view, parser_classes
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from gisportal.errors import InvalidParameter, PlatformError
 from gisportal.pagination import page_links, parse_page
+from gisportal.serializers import error_responses
 from subdivision import selectors, services
+from subdivision.plan_files import FileTooLarge
+from subdivision.serializers import (
+    PlanCreatedSerializer,
+    PlanDetailSerializer,
+    PlanFeaturePageSerializer,
+    PlanFindingPageSerializer,
+    PlanPageSerializer,
+    PlanUploadSerializer,
+    ReportSerializer,
+)
 
-UPLOAD_FORM = inline_serializer("PlanUpload", {
-    "file": serializers.FileField(help_text="GeoJSON, zipped Shapefile, GeoPackage, KML/KMZ or DXF"),
-    "municipality": serializers.CharField(),
-    "parents": serializers.CharField(help_text="parent parcel codes, comma-separated"),
-    "title": serializers.CharField(required=False),
-    "srid": serializers.IntegerField(required=False, help_text="EPSG code, only when the file has no CRS"),
-    "land_use": serializers.CharField(required=False, default="residential"),
-})
-
-
-class UploadTooLarge(PlatformError):
-    http_status = 413
-    code = "PLAN_FILE_TOO_LARGE"
+UPLOAD_FORM = {"multipart/form-data": PlanUploadSerializer}
+UPLOAD_ERRORS = error_responses(400, 401, 403, 404, 413, 415, 422)
+READ_ERRORS = error_responses(400, 401, 403, 404)
+PAGE_PARAMETERS = [OpenApiParameter("page", int), OpenApiParameter("page_size", int)]
 
 
 def _upload_arguments(request) -> dict:
@@ -34,30 +33,23 @@ def _upload_arguments(request) -> dict:
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     limit = settings.PLAN_UPLOAD_MAX_BYTES
     if declared > limit + 64 * 1024:  # refuse before reading the body; the form fields need a little room
-        raise UploadTooLarge(f"file: the upload is {declared:,} bytes, over the {limit:,}-byte limit")
-    upload = request.FILES.get("file")
-    if upload is None:
-        raise InvalidParameter("file: attach the plan file as multipart field 'file'")
+        raise FileTooLarge(f"file: the upload is {declared:,} bytes, over the {limit:,}-byte limit")
+    form = PlanUploadSerializer(data=request.data)
+    form.is_valid(raise_exception=True)
+    fields = form.validated_data
+    upload = fields["file"]
     if upload.size > limit:
-        raise UploadTooLarge(f"file: {upload.name!r} is {upload.size:,} bytes, over the {limit:,}-byte limit")
-    raw_srid = request.data.get("srid")
-    srid = None
-    if raw_srid not in (None, ""):
-        try:
-            srid = int(raw_srid)
-        except ValueError:
-            raise InvalidParameter(f"srid: expected an EPSG code, got {raw_srid!r}") from None
+        raise FileTooLarge(f"file: {upload.name!r} is {upload.size:,} bytes, over the {limit:,}-byte limit")
     return {
-        "upload": upload, "filename": upload.name or "upload", "municipality": request.data.get("municipality", ""),
-        "parents": request.data.get("parents", ""), "srid": srid,
-        "land_use": request.data.get("land_use") or "residential",
+        "upload": upload, "filename": upload.name or "upload", "municipality": fields["municipality"],
+        "parents": fields["parents"], "srid": fields["srid"], "land_use": fields["land_use"] or "residential",
     }
 
 
-@extend_schema(operation_id="plans_create", request={"multipart/form-data": UPLOAD_FORM},
-               responses={201: OpenApiTypes.OBJECT}, tags=["plans"], methods=["POST"])
-@extend_schema(operation_id="plans_list", parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
-               responses={200: OpenApiTypes.OBJECT}, tags=["plans"], methods=["GET"])
+@extend_schema(operation_id="plans_create", request=UPLOAD_FORM,
+               responses={201: PlanCreatedSerializer, **UPLOAD_ERRORS}, tags=["plans"], methods=["POST"])
+@extend_schema(operation_id="plans_list", parameters=PAGE_PARAMETERS,
+               responses={200: PlanPageSerializer, **READ_ERRORS}, tags=["plans"], methods=["GET"])
 @api_view(["GET", "POST"])
 @parser_classes([MultiPartParser])
 def plan_list(request):
@@ -66,49 +58,46 @@ def plan_list(request):
         arguments = _upload_arguments(request)
         plan = services.plan_create(user=request.user, title=request.data.get("title") or arguments["filename"],
                                     **arguments)
-        return Response({"id": plan.pk, "status": plan.status, "report": plan.report}, status=201)
+        return Response(PlanCreatedSerializer(plan).data, status=201)
     page = parse_page(request.query_params, default_size=50, max_size=500)
     plans = selectors.plan_list(request.user)
-    count = plans.count()
-    return Response({**page_links(request, page, count),
-                     "results": [selectors.plan_json(p, with_report=False) for p in plans[page.start:page.stop]]})
+    body = {**page_links(request, page, plans.count()), "results": plans[page.start:page.stop]}
+    return Response(PlanPageSerializer(body).data)
 
 
-@extend_schema(request={"multipart/form-data": UPLOAD_FORM}, responses={200: OpenApiTypes.OBJECT}, tags=["plans"])
+@extend_schema(request=UPLOAD_FORM, responses={200: ReportSerializer, **UPLOAD_ERRORS}, tags=["plans"])
 @api_view(["POST"])
 @parser_classes([MultiPartParser])
 def plan_validate(request):
     """Validate an uploaded plan and answer its report; nothing is stored."""
-    return Response(services.plan_validate(user=request.user, **_upload_arguments(request)))
+    return Response(ReportSerializer(services.plan_validate(user=request.user, **_upload_arguments(request))).data)
 
 
-@extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["plans"])
+@extend_schema(responses={200: PlanDetailSerializer, **READ_ERRORS}, tags=["plans"])
 @api_view(["GET"])
 def plan_detail(request, plan_id: int):
     """Return a plan and its report (at most 50 findings of each code; page through all at findings/)."""
-    return Response(selectors.plan_json(selectors.plan_get(user=request.user, plan_id=plan_id)))
+    return Response(PlanDetailSerializer(selectors.plan_get(user=request.user, plan_id=plan_id)).data)
 
 
-@extend_schema(parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
-               responses={200: OpenApiTypes.OBJECT}, tags=["plans"])
+@extend_schema(parameters=PAGE_PARAMETERS, responses={200: PlanFeaturePageSerializer, **READ_ERRORS}, tags=["plans"])
 @api_view(["GET"])
 def plan_features(request, plan_id: int):
     """Return a page of the plan's lots, roads and open spaces as GeoJSON, with the codes of their findings."""
     page = parse_page(request.query_params, default_size=1000, max_size=5000)
     plan = selectors.plan_get(user=request.user, plan_id=plan_id)
-    count, features = selectors.plan_features_page(plan, page)
-    return Response({"type": "FeatureCollection", **page_links(request, page, count), "features": features},
-                    content_type="application/geo+json")
+    count, rows = selectors.plan_features_page(plan, page)
+    body = {**page_links(request, page, count), "features": rows}
+    return Response(PlanFeaturePageSerializer(body).data, content_type="application/geo+json")
 
 
-@extend_schema(parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int),
-                           OpenApiParameter("code", str, description="only findings of this code")],
-               responses={200: OpenApiTypes.OBJECT}, tags=["plans"])
+@extend_schema(parameters=[*PAGE_PARAMETERS, OpenApiParameter("code", str, description="only findings of this code")],
+               responses={200: PlanFindingPageSerializer, **READ_ERRORS}, tags=["plans"])
 @api_view(["GET"])
 def plan_findings(request, plan_id: int):
     """Return a page of the plan's findings, one GeoJSON feature each at its location, in report order."""
     page = parse_page(request.query_params, default_size=100, max_size=1000)
     plan = selectors.plan_get(user=request.user, plan_id=plan_id)
-    count, features = selectors.plan_findings_page(plan, page, code=request.query_params.get("code") or None)
-    return Response({"type": "FeatureCollection", **page_links(request, page, count), "features": features},
-                    content_type="application/geo+json")
+    count, rows = selectors.plan_findings_page(plan, page, code=request.query_params.get("code") or None)
+    body = {**page_links(request, page, count), "features": rows}
+    return Response(PlanFindingPageSerializer(body).data, content_type="application/geo+json")

@@ -6,6 +6,13 @@ CAMBRIDGE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / 
 CAMBRIDGE_IMPORT = dict(layer="parcels", code_field="id", field_map={"plan_no": "MAP", "parcel_no": "LOT"})
 
 
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests on the real Cambridge data slow too: each loads 13,116 parcels."""
+    for item in items:
+        if item.get_closest_marker("cambridge") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Hash test passwords cheaply: the default PBKDF2 costs about a second per demo account."""

@@ -1,17 +1,15 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from gisportal.accounts.roles import ROLES, has_role
+from gisportal.accounts.serializers import MeSerializer
+from gisportal.serializers import error_responses
 
 
-@extend_schema(
-    responses=inline_serializer(
-        "Me", {"username": serializers.CharField(), "roles": serializers.ListField(child=serializers.CharField())}
-    )
-)
+@extend_schema(responses={200: MeSerializer, **error_responses(401)})
 @api_view(["GET"])
 def me(request):
     """Return who the caller is and which roles they have."""
-    return Response({"username": request.user.username, "roles": [r for r in ROLES if has_role(request.user, r)]})
+    roles = [r for r in ROLES if has_role(request.user, r)]
+    return Response(MeSerializer({"username": request.user.username, "roles": roles}).data)

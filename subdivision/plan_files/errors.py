@@ -6,78 +6,74 @@ answers with; the message names the problem for the surveyor.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from gisportal.errors import PlatformError  # pure Python: no Django is imported
 
 
-class PlanFileError(Exception):
+class PlanFileError(PlatformError):
     """The uploaded plan file cannot be used (a client error).
 
     `extra` holds structured details for the API answer, next to `code` and `detail`
     (e.g. the layers of a DXF drawing); it is empty for most errors.
     """
 
-    code: str = "PLAN_FILE_INVALID"
+    code: str = "PlanFileInvalid"
     http_status: int = 400
-
-    def __init__(self, message: str, *, extra: Mapping[str, Any] | None = None):
-        super().__init__(message)
-        self.extra: dict[str, Any] = dict(extra or {})
 
 
 class UnsupportedFormat(PlanFileError):
     """The file is not one of the supported plan formats."""
 
-    code = "PLAN_FILE_UNSUPPORTED_FORMAT"
+    code = "PlanFileUnsupportedFormat"
     http_status = 415
 
 
 class CorruptFile(PlanFileError):
     """The file claims a supported format but cannot be parsed (truncated, damaged)."""
 
-    code = "PLAN_FILE_CORRUPT"
+    code = "PlanFileCorrupt"
 
 
 class EmptyPlan(PlanFileError):
     """The file is empty or holds no polygon features."""
 
-    code = "PLAN_FILE_EMPTY"
+    code = "PlanFileEmpty"
 
 
 class UnsafeArchive(PlanFileError):
     """The archive or document is hostile: path traversal, links, zip bomb, XML entities."""
 
-    code = "PLAN_FILE_UNSAFE"
+    code = "PlanFileUnsafe"
 
 
 class FileTooLarge(PlanFileError):
     """The upload, or what it expands to, exceeds a configured limit."""
 
-    code = "PLAN_FILE_TOO_LARGE"
+    code = "PlanFileTooLarge"
     http_status = 413
 
 
 class CrsMissing(PlanFileError):
     """The file has no usable coordinate reference system and none was given."""
 
-    code = "PLAN_FILE_CRS_MISSING"
+    code = "PlanFileCrsMissing"
 
 
 class UnknownCrs(PlanFileError):
     """The file names a coordinate reference system that is not known (e.g. EPSG:999999)."""
 
-    code = "PLAN_FILE_CRS_UNKNOWN"
+    code = "PlanFileCrsUnknown"
 
 
 class BadCoordinates(PlanFileError):
     """A feature has non-finite or impossible coordinates, or a ring that is not a ring."""
 
-    code = "PLAN_FILE_BAD_COORDINATES"
+    code = "PlanFileBadCoordinates"
 
 
 class BadAttribute(PlanFileError):
     """A feature attribute cannot be used (unknown kind, non-numeric area, text too long to store)."""
 
-    code = "PLAN_FILE_BAD_ATTRIBUTE"
+    code = "PlanFileBadAttribute"
 
 
 class DxfLayersUnmapped(EmptyPlan):
@@ -86,4 +82,4 @@ class DxfLayersUnmapped(EmptyPlan):
     `extra["layers"]` lists the drawing's layers with what each holds.
     """
 
-    code = "PLAN_FILE_DXF_LAYERS_UNMAPPED"
+    code = "PlanFileDxfLayersUnmapped"

@@ -25,9 +25,12 @@ def test_api_token_authenticates_and_is_stored_hashed(client, capsys):
 
 
 def test_wrong_token_and_no_token_are_refused(client):
-    assert client.get("/api/me/").status_code in (401, 403)
+    response = client.get("/api/me/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "NotAuthenticated"
     response = client.get("/api/me/", HTTP_AUTHORIZATION="Token not-a-real-token")
     assert response.status_code == 401
+    assert response.json()["code"] == "AuthenticationFailed"
     assert "token" in response.json()["detail"].lower()
 
 

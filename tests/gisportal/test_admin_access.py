@@ -77,6 +77,7 @@ def test_surveyors_and_partners_get_no_admin(username):
 
 # ---- log-in throttling -------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_thirty_wrong_passwords_lock_the_account_even_against_the_right_one():
     demo_accounts_ensure()
     client = Client()
@@ -89,6 +90,7 @@ def test_thirty_wrong_passwords_lock_the_account_even_against_the_right_one():
     assert client.get("/admin/").status_code == 302
 
 
+@pytest.mark.slow
 def test_lock_out_is_per_username_and_a_success_resets_the_count(settings):
     demo_accounts_ensure()
     client = Client()

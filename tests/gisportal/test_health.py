@@ -26,6 +26,7 @@ def _wait_for(base: str, status: int, seconds: float = 20.0) -> requests.Respons
         time.sleep(0.3)
 
 
+@pytest.mark.slow  # starts a throwaway PostgreSQL cluster and gunicorn
 def test_healthz_503_while_database_is_down_then_recovers_by_itself():
     cluster = ThrowawayCluster()
     try:

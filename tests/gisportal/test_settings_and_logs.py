@@ -19,17 +19,20 @@ def _settings_in_subprocess(**env):
     )
 
 
+@pytest.mark.slow  # starts Python with Django
 def test_secret_key_is_required_when_debug_is_off():
     result = _settings_in_subprocess()
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
 
 
+@pytest.mark.slow  # starts Python with Django three times
 def test_debug_is_off_by_default_and_on_only_when_asked():
     assert _settings_in_subprocess(SECRET_KEY="k").stdout.strip() == "False"
     assert _settings_in_subprocess(GISPORTAL_DEBUG="1").stdout.strip() == "True"
 
 
+@pytest.mark.slow  # starts Python with Django
 def test_a_malformed_setting_names_itself():
     result = _settings_in_subprocess(SECRET_KEY="k", GISPORTAL_DEBUG="maybe")
     assert result.returncode != 0 and "GISPORTAL_DEBUG must be a boolean" in result.stderr

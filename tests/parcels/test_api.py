@@ -27,8 +27,11 @@ def block(planner):
 
 
 def test_anonymous_callers_are_refused(api_client, block):
-    assert api_client.get("/api/parcels/").status_code in (401, 403)
-    assert api_client.get("/api/parcels/RUH/82-1-1/").status_code in (401, 403)
+    for url in ("/api/parcels/", "/api/parcels/RUH/82-1-1/", "/api/parcels/RUH/82-1-1/history/"):
+        response = api_client.get(url)
+        assert response.status_code == 401, url
+        assert response.json()["code"] == "NotAuthenticated"
+        assert response["WWW-Authenticate"] == "Token"
 
 
 def test_list_is_a_feature_collection_with_count_and_links(api_client, planner, block):

@@ -58,13 +58,15 @@ def test_nul_byte_in_a_multipart_field_is_a_400_naming_it(api_client, surveyor):
 
 def test_nul_byte_inside_an_uploaded_file_is_left_to_the_plan_reader(api_client, surveyor):
     """File contents are not parameters: a NUL in them is the plan reader's business, not the middleware's."""
+    make_parcel(riyadh(), "90-0-1", rect(0, 0, 80, 40))  # so the upload gets as far as the reader
     api_client.force_authenticate(surveyor)
     api_client.raise_request_exception = False
     response = api_client.post("/api/plans/validate/", {
         "municipality": "RUH", "parents": "90-0-1", "file": SimpleUploadedFile("plan.geojson", b'{"a": "\x00"}'),
     }, format="multipart")
-    assert response.status_code < 500
-    assert "NUL" not in response.json().get("detail", "")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "PlanFileCorrupt"  # the reader's answer, not InvalidParameter
+    assert "NUL" not in response.json()["detail"]
 
 
 @pytest.mark.parametrize("page", ["9223372036854775807", "1000001", "9" * 5000, "0", "-1"])
@@ -100,12 +102,10 @@ def test_parse_positive_int_keeps_its_explicit_maximum_and_caps_the_rest():
                                    "0001-01-01", "0001-01-01T00:00:00", "0001-01-01T00:00:00+14:00"])
 def test_as_of_at_the_ends_of_the_calendar_is_answered(as_planner, as_of):
     response = as_planner.get("/api/parcels/", {"as_of": as_of})
-    assert response.status_code in (200, 400), response.content
-    if response.status_code == 400:
-        assert_invalid(response, "as_of")
-    else:
-        # The demo parcel exists now, so it exists at the end of time and not at its start.
-        assert response.json()["count"] == (1 if as_of.startswith("9999") else 0)
+    # PostgreSQL's timestamptz reaches far past both ends (an offset moves them past year 9999 or before 1).
+    assert response.status_code == 200, response.content
+    # The demo parcel exists now, so it exists at the end of time and not at its start.
+    assert response.json()["count"] == (1 if as_of.startswith("9999") else 0)
 
 
 def test_as_of_past_the_calendar_is_a_400_naming_it(as_planner):

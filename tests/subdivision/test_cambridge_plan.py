@@ -17,7 +17,7 @@ from parcels.measurements import depth_m, facing_lengths
 from parcels.services import municipality_create
 from tests.conftest import CAMBRIDGE_IMPORT
 
-pytestmark = [pytest.mark.django_db, pytest.mark.cambridge]
+pytestmark = [pytest.mark.django_db, pytest.mark.cambridge, pytest.mark.slow]
 
 PARENT_CODE = "10935"  # a near-rectangular 1,700 m² parcel on a paved road
 NEIGHBOUR_CODE = "10961"  # the one parcel it shares a boundary with; its other sides face streets

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from parcels.demo import load_demo_city
 from subdivision.models import Plan
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # loads the whole demo city
 
 
 @pytest.fixture

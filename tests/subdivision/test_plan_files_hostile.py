@@ -53,7 +53,7 @@ def _shapefile_members() -> dict[str, bytes]:
 
 def test_errors_carry_status_and_code():
     assert FileTooLarge.http_status == 413 and UnsupportedFormat.http_status == 415
-    assert PlanFileError.code == "PLAN_FILE_INVALID" and PlanFileError.http_status == 400
+    assert PlanFileError.code == "PlanFileInvalid" and PlanFileError.http_status == 400
     assert issubclass(UnsafeArchive, PlanFileError)
 
 
@@ -343,7 +343,7 @@ def _polygon(*rings):
 def test_geojson_ring_that_is_not_a_ring(rings, message):
     with pytest.raises(BadCoordinates, match=rf"^feature 1 \(lot 12\) in 'plan.geojson': {message}") as info:
         read_plan(_geojson(_polygon(*rings)), filename="plan.geojson")
-    assert info.value.http_status == 400 and info.value.code == "PLAN_FILE_BAD_COORDINATES"
+    assert info.value.http_status == 400 and info.value.code == "PlanFileBadCoordinates"
 
 
 def test_geojson_multipolygon_names_the_polygon_of_the_ring():
@@ -424,7 +424,7 @@ def test_lot_number_longer_than_the_column():
                                            r"\(attribute 'parcel_no'\) is 33 characters long; "
                                            r"the maximum is 32$") as info:
         read_plan(_geojson(_polygon(_SQUARE), props=props), filename="plan.geojson")
-    assert info.value.http_status == 400 and info.value.code == "PLAN_FILE_BAD_ATTRIBUTE"
+    assert info.value.http_status == 400 and info.value.code == "PlanFileBadAttribute"
 
 
 def test_land_use_longer_than_the_column():
@@ -498,7 +498,7 @@ def test_geojson_unknown_crs_is_refused(crs, named):
     with pytest.raises(UnknownCrs, match=rf"'plan.geojson' names the coordinate reference system "
                                          rf"{re.escape(named)} in its \"crs\" member") as info:
         read_plan(_geojson(crs=crs), filename="plan.geojson", srid=4326)
-    assert info.value.http_status == 400 and info.value.code == "PLAN_FILE_CRS_UNKNOWN"
+    assert info.value.http_status == 400 and info.value.code == "PlanFileCrsUnknown"
 
 
 @pytest.mark.parametrize("crs", [{"type": "link", "properties": {"href": "http://example.com/crs.prj"}},
@@ -566,7 +566,7 @@ def test_dxf_without_plan_layers_lists_its_layers():
         read_plan(_surveyor_dxf(), filename="survey.dxf", srid=samples.SRID)
     error = info.value
     assert isinstance(error, EmptyPlan) and error.http_status == 400
-    assert error.code == "PLAN_FILE_DXF_LAYERS_UNMAPPED"
+    assert error.code == "PlanFileDxfLayersUnmapped"
     message = str(error)
     assert message.startswith("'survey.dxf' has no closed polylines on the layers read as the plan: "
                               "LOTS (lot), ROADS (road), OPEN_SPACE (open_space), UTILITY (utility).")

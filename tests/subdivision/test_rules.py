@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 import shapely
 
-from subdivision.engine import RULES, prepare
+from subdivision.engine import RULES, prepare, validate
 from tests import geometries as geo
 
 
@@ -134,7 +134,8 @@ def test_frontage_on_existing_street_row_counts():
     assert run("LOT_FRONTAGE_MIN", geo.low_public_share()) == []
 
 
-def test_rules_never_raise_on_weird_input():
+def test_weird_geometries_are_geometry_findings_and_nothing_else():
+    """Empty, mixed, degenerate and missing geometries: each named once by a geometry rule, no rule fails."""
     ctx = geo.adding(
         geo.clean_block(),
         geo.PlanFeature("lot", "8", shapely.from_wkt("POLYGON EMPTY")),
@@ -143,5 +144,13 @@ def test_rules_never_raise_on_weird_input():
         geo.PlanFeature("lot", "10", None),
     )
     p = prepare(ctx)
-    for code, fn in RULES.items():
-        fn(ctx, p)  # must not raise
+    found = {code: sorted(f.features for f in fn(ctx, p)) for code, fn in RULES.items()}
+    assert found.pop("GEOM_INVALID") == [("R9",)]
+    assert found.pop("GEOM_NOT_POLYGON") == [("10",), ("8",), ("9",)]
+    # The broken features are left out of the other rules, and the clean block around them passes.
+    assert {code: features for code, features in found.items() if features} == {}
+    report = validate(ctx)
+    assert not report.valid
+    assert sorted((f.code, f.features) for f in report.findings) == [
+        ("GEOM_INVALID", ("R9",)), ("GEOM_NOT_POLYGON", ("10",)), ("GEOM_NOT_POLYGON", ("8",)),
+        ("GEOM_NOT_POLYGON", ("9",))]

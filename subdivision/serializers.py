@@ -1,0 +1,207 @@
+"""The plan API's input and answers: the upload form, plans, their validation report, findings and features."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from gisportal.serializers import (
+    GeoJSONGeometryField,
+    IsoDateTimeField,
+    NumberField,
+    PageLinksSerializer,
+    SourceOrderSerializer,
+)
+
+
+class EpsgCodeField(serializers.IntegerField):
+    """An EPSG code; a value that is not an integer is refused naming what was given."""
+
+    def to_internal_value(self, data):
+        try:
+            return int(data)
+        except (TypeError, ValueError):
+            raise serializers.ValidationError(f"expected an EPSG code, got {data!r}") from None
+
+
+class PlanUploadSerializer(serializers.Serializer):
+    """The multipart form of POST /api/plans/ and /api/plans/validate/.
+
+    Only the form's shape is checked here; the municipality, parents, title and land use are checked
+    by the service, which names what is wrong with each (and an empty file is the plan reader's to refuse).
+    """
+
+    NO_FILE = "attach the plan file as multipart field 'file'"
+    NO_PARENTS = "give one or more parent parcel codes, comma-separated"
+
+    file = serializers.FileField(allow_empty_file=True,
+                                 help_text="GeoJSON, zipped Shapefile, GeoPackage, KML/KMZ or DXF",
+                                 error_messages={"required": NO_FILE, "null": NO_FILE, "invalid": NO_FILE})
+    municipality = serializers.CharField(trim_whitespace=False, help_text="municipality code", error_messages={
+        "required": "give the code of the plan's municipality", "blank": "give the code of the plan's municipality"})
+    parents = serializers.CharField(trim_whitespace=False,
+                                    help_text="parent parcel codes, comma-separated (at most 500)",
+                                    error_messages={"required": NO_PARENTS, "blank": NO_PARENTS})
+    title = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
+                                  help_text="at most 200 characters; the file's name when absent")
+    srid = EpsgCodeField(required=False, allow_null=True, default=None,
+                         help_text="EPSG code, only when the file has no CRS")
+    land_use = serializers.CharField(required=False, allow_blank=True, default="residential", trim_whitespace=False,
+                                     help_text="residential (default), commercial, mixed, industrial, ...")
+
+
+class SummarySerializer(SourceOrderSerializer):
+    """The plan's area budget, measured in the municipality's metric CRS."""
+
+    parent_area_m2 = NumberField(required=False)
+    lots_count = serializers.IntegerField(required=False)
+    lots_area_m2 = NumberField(required=False)
+    roads_area_m2 = NumberField(required=False)
+    open_space_area_m2 = NumberField(required=False)
+    utility_area_m2 = NumberField(required=False)
+    public_share_pct = NumberField(required=False)
+    overlap_area_m2 = NumberField(required=False, help_text="covered twice or more, counted once")
+    uncovered_area_m2 = NumberField(required=False)
+    outside_area_m2 = NumberField(required=False)
+
+
+class FindingPropertiesSerializer(SourceOrderSerializer):
+    code = serializers.CharField(help_text="rule code, e.g. OVERLAP, LOT_AREA_MIN")
+    severity = serializers.CharField(help_text="error or warning")
+    message_en = serializers.CharField()
+    message_ar = serializers.CharField()
+    features = serializers.ListField(child=serializers.CharField(),
+                                     help_text="lot numbers or kind#position named (at most 100)")
+    features_total = serializers.IntegerField(required=False, help_text="given when features is cut at 100")
+    value = NumberField(allow_null=True, help_text="what was measured")
+    limit = NumberField(allow_null=True, help_text="the rule's threshold")
+
+
+class FindingSerializer(FindingPropertiesSerializer):
+    """One finding of a report; its location is exactly the offending area or line."""
+
+    location = GeoJSONGeometryField(help_text="GeoJSON, EPSG:4326, rounded to 7 decimals")
+
+    def get_fields(self):
+        # location sits between features_total and value, as the report stores it.
+        fields = super().get_fields()
+        order = ["code", "severity", "message_en", "message_ar", "features", "features_total", "location",
+                 "value", "limit"]
+        return {name: fields[name] for name in order}
+
+
+class ReportCrsSerializer(SourceOrderSerializer):
+    measurements = serializers.CharField(help_text="metric CRS of the summary and values")
+    source = serializers.CharField(help_text="CRS of the uploaded file")
+    locations = serializers.CharField(help_text="CRS of the finding locations (EPSG:4326)")
+
+
+class ReportSerializer(SourceOrderSerializer):
+    """A validation report: at most findings_per_code_shown findings of each code; findings_url pages all."""
+
+    valid = serializers.BooleanField(help_text="true when no finding is an error")
+    summary = SummarySerializer()
+    crs = ReportCrsSerializer()
+    finding_counts = serializers.DictField(child=serializers.IntegerField(), help_text="every finding, by code")
+    findings_total = serializers.IntegerField()
+    findings_per_code_shown = serializers.IntegerField()
+    findings_url = serializers.CharField(allow_null=True, help_text="where all findings page (stored plans)")
+    findings = FindingSerializer(many=True)
+
+
+class PlanSourceSerializer(serializers.Serializer):
+    name = serializers.CharField(source="source_name")
+    format = serializers.CharField(source="source_format")
+    srid = serializers.IntegerField(source="source_srid")
+
+
+class PlanSerializer(serializers.Serializer):
+    """A plan as its list shows it: never the report."""
+
+    id = serializers.IntegerField(source="pk")
+    title = serializers.CharField()
+    status = serializers.CharField(help_text="draft, ...")
+    valid = serializers.BooleanField()
+    municipality = serializers.CharField(source="municipality.code")
+    land_use = serializers.CharField()
+    parents = serializers.SerializerMethodField()
+    submitted_by = serializers.CharField(source="submitted_by.username")
+    source = PlanSourceSerializer(source="*")
+    created_at = IsoDateTimeField()
+    summary = SummarySerializer()
+    finding_counts = serializers.DictField(child=serializers.IntegerField())
+    findings_total = serializers.IntegerField()
+
+    def get_parents(self, plan) -> list[str]:
+        return sorted(p.parcel_code for p in plan.parents.all())
+
+
+class PlanDetailSerializer(PlanSerializer):
+    report = ReportSerializer(help_text="at most 50 findings of each code; all of them at findings/")
+
+
+class PlanPageSerializer(PageLinksSerializer):
+    results = PlanSerializer(many=True)
+
+
+class PlanCreatedSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    status = serializers.CharField()
+    report = ReportSerializer()
+
+
+class PlanFeaturePropertiesSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="position in the uploaded file")
+    kind = serializers.CharField(help_text="lot, road, open_space or utility")
+    lot_no = serializers.CharField(allow_blank=True)
+    stated_area_m2 = NumberField(allow_null=True)
+    area_m2 = NumberField(allow_null=True)
+    land_use = serializers.CharField(allow_blank=True)
+    findings = serializers.ListField(child=serializers.CharField(), source="finding_codes",
+                                     help_text="codes of the findings that name this feature")
+
+
+class PlanFeatureSerializer(serializers.Serializer):
+    """A row of the plan's features (with its geometry as GeoJSON text) as a GeoJSON Feature."""
+
+    type = serializers.SerializerMethodField()
+    id = serializers.IntegerField(source="index")
+    geometry = GeoJSONGeometryField(source="geometry_json")
+    properties = PlanFeaturePropertiesSerializer(source="*")
+
+    def get_type(self, row) -> str:
+        return "Feature"
+
+
+class PlanFindingFeatureSerializer(serializers.Serializer):
+    """A stored finding as a GeoJSON Feature at its location; id is its position in the report."""
+
+    type = serializers.SerializerMethodField()
+    id = serializers.IntegerField(source="seq")
+    geometry = GeoJSONGeometryField(source="location")
+    properties = FindingPropertiesSerializer(source="*")
+
+    def get_type(self, row) -> str:
+        return "Feature"
+
+    def to_representation(self, instance):
+        if instance.get("features_total") is None:  # given only when the feature list is cut
+            instance = {key: value for key, value in instance.items() if key != "features_total"}
+        return super().to_representation(instance)
+
+
+class FeatureCollectionPageSerializer(serializers.Serializer):
+    type = serializers.SerializerMethodField()
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+    def get_type(self, page) -> str:
+        return "FeatureCollection"
+
+
+class PlanFeaturePageSerializer(FeatureCollectionPageSerializer):
+    features = PlanFeatureSerializer(many=True)
+
+
+class PlanFindingPageSerializer(FeatureCollectionPageSerializer):
+    features = PlanFindingFeatureSerializer(many=True)
