@@ -15,11 +15,14 @@ from gisportal import crs
 from gisportal.errors import InvalidParameter, NotFound
 from parcels.measurements import measure_parcel
 from parcels.models import (
+    Block,
+    District,
     Municipality,
     Parcel,
     ParcelStatus,
     ParcelVersion,
     Record,
+    Street,
     ZoningDistrict,
 )
 from parcels.queries import ParcelQuery
@@ -219,3 +222,34 @@ def parcel_history(*, parcel: Parcel, srid: int) -> list[dict]:
     current = state_rows(current_states().filter(pk=parcel.pk), srid=srid)
     past = state_rows(past_states().filter(parcel=parcel), srid=srid)
     return [to_feature(row) for row in current.union(past, all=True).order_by("-version")]
+
+
+# ---- the rows of the published map layers (layers.registry reads parcels through these only) ----
+
+def layer_municipalities() -> QuerySet:
+    return Municipality.objects.filter(boundary__isnull=False).order_by("code")
+
+
+def layer_districts() -> QuerySet:
+    return District.objects.select_related("municipality").order_by("id")
+
+
+def layer_streets() -> QuerySet:
+    return Street.objects.select_related("municipality").order_by("id")
+
+
+def layer_zoning() -> QuerySet:
+    return ZoningDistrict.objects.select_related("municipality").order_by("id")
+
+
+def layer_blocks() -> QuerySet:
+    return Block.objects.select_related("municipality").order_by("id")
+
+
+def layer_parcels_active() -> QuerySet:
+    return Parcel.objects.filter(status=ParcelStatus.ACTIVE).select_related("municipality").order_by("id")
+
+
+def layer_parcels_retired() -> QuerySet:
+    return (Parcel.objects.filter(status=ParcelStatus.RETIRED)
+            .select_related("municipality", "created_by_record", "retired_by_record").order_by("id"))

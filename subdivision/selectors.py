@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from gisportal.accounts.roles import PLANNER, SURVEYOR, has_role
 from gisportal.errors import Forbidden, NotFound
 from gisportal.pagination import Page
-from subdivision.models import Plan
+from subdivision.models import Plan, PlanFeature, PlanStatus
 
 # What a plan list reads: never the report.
 LIST_FIELDS = ("id", "title", "status", "valid", "land_use", "municipality__code", "submitted_by__username",
@@ -55,3 +55,12 @@ def plan_findings_page(plan: Plan, page: Page, *, code: str | None = None) -> tu
     rows = findings.values("seq", "code", "severity", "message_en", "message_ar", "features", "features_total",
                            "value", "limit", "location")[page.start:page.stop]
     return findings.count(), list(rows)
+
+
+# Plans not decided yet: the internal "plans" map layer (layers.registry) reads them through this.
+UNDECIDED = (PlanStatus.DRAFT, PlanStatus.SUBMITTED, PlanStatus.RETURNED)
+
+
+def layer_undecided_plan_features() -> QuerySet:
+    return (PlanFeature.objects.filter(plan__status__in=UNDECIDED)
+            .select_related("plan", "plan__municipality").order_by("id"))
