@@ -29,4 +29,5 @@ urlpatterns = [
     path("api/me/", me, name="me"),
     path("api/parcels/", include("parcels.urls")),
     path("api/plans/", include("subdivision.urls")),
+    path("", include("layers.urls")),
 ]
