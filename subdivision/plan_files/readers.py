@@ -708,9 +708,11 @@ def _aliases_present(keys: tuple, field: str, extra: tuple[str, ...] = ()) -> tu
 
 
 def _lookup(props: Mapping[str, Any], field: str,
-            extra: tuple[str, ...] = ()) -> tuple[str | None, Any]:
-    """Return (alias, value) for the first non-blank alias of FIELD in PROPS, else (None, None)."""
-    for alias, key in _aliases_present(tuple(props), field, extra):
+            extra: tuple[str, ...] = (), keys: tuple | None = None) -> tuple[str | None, Any]:
+    """Return (alias, value) for the first non-blank alias of FIELD in PROPS, else (None, None).
+
+    KEYS, when given, is tuple(PROPS), computed once by a caller that looks up several fields."""
+    for alias, key in _aliases_present(tuple(props) if keys is None else keys, field, extra):
         value = props[key]
         if not _blank(value):
             return alias, value
@@ -761,13 +763,25 @@ def _attribute_text(alias: str | None, value: Any, *, where: str, what: str,
     return text
 
 
+@lru_cache(maxsize=64)
+def _kind_name(raw_kind: str) -> str:
+    """Return the kind a file's text means ("Open Space", "park" -> open_space); plans repeat a few values."""
+    kind = re.sub(r"[\s\-]+", "_", raw_kind.strip().lower())
+    return _KIND_ALIASES.get(kind.replace("_", ""), kind)
+
+
+def _kind_name_of(raw_kind: Any) -> str:
+    return _kind_name(str(raw_kind))
+
+
 def _make_feature(index: int, props: Mapping[str, Any], geom: BaseGeometry, *, filename: str,
                   name_is_lot_no: bool) -> RawFeature:
+    keys = tuple(props)
     found = {
-        "kind": _lookup(props, "kind"),
-        "lot number": _lookup(props, "lot_no", ("name",) if name_is_lot_no else ()),
-        "stated area": _lookup(props, "stated_area"),
-        "land use": _lookup(props, "land_use"),
+        "kind": _lookup(props, "kind", keys=keys),
+        "lot number": _lookup(props, "lot_no", ("name",) if name_is_lot_no else (), keys=keys),
+        "stated area": _lookup(props, "stated_area", keys=keys),
+        "land use": _lookup(props, "land_use", keys=keys),
     }
     where = f"{_label(index, found['lot number'][1])} in {filename!r}"
     for what, (alias, value) in found.items():
@@ -777,8 +791,7 @@ def _make_feature(index: int, props: Mapping[str, Any], geom: BaseGeometry, *, f
     _alias, raw_kind = found["kind"]
     kind = "lot"
     if raw_kind is not None:
-        kind = re.sub(r"[\s\-]+", "_", str(raw_kind).strip().lower())
-        kind = _KIND_ALIASES.get(kind.replace("_", ""), kind)
+        kind = _kind_name(raw_kind) if isinstance(raw_kind, str) else _kind_name_of(raw_kind)
         if kind not in KINDS:
             raise BadAttribute(f"{where} has an unknown kind {raw_kind!r}; "
                                f"use one of {', '.join(KINDS)}")
