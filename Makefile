@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PG_VERSION ?= 15
-APT_PACKAGES := postgresql-$(PG_VERSION) postgresql-$(PG_VERSION)-postgis-3 gdal-bin libgeos-c1v5 libproj25 proj-bin binutils
+APT_PACKAGES := postgresql-$(PG_VERSION) postgresql-$(PG_VERSION)-postgis-3 gdal-bin libgeos-c1v5 libproj25 proj-bin binutils redis-server
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -20,12 +20,12 @@ SECRET_KEY := $(shell mkdir -p var && { [ -s var/secret_key ] || (umask 077; $(P
 endif
 export SECRET_KEY
 
-.PHONY: help run test stop deps venv db migrate demo serve bench cambridge clean-db
+.PHONY: help run test stop deps venv db redis migrate demo serve bench cambridge clean-db style-spec
 
 help:
 	@echo "make run    install what is missing, start PostGIS under var/, migrate, load the demo city, serve on http://$(HOST):$(PORT)"
 	@echo "make test   the same set-up without serving, then the whole test suite"
-	@echo "make stop   stop the server and the local PostGIS cluster"
+	@echo "make stop   stop the server, the local PostGIS cluster and the local Redis"
 	@echo "make bench  run the benchmarks in bench/ (see bench/README.md)"
 
 ## ---- set-up shared by run and test ------------------------------------------------------
@@ -63,7 +63,14 @@ else
 	@scripts/pg.sh ensure-db $(DB_NAME)
 endif
 
-migrate: venv db
+redis: deps
+ifdef REDIS_URL
+	@echo "REDIS_URL is set: using that Redis; the local one is not started."
+else
+	@scripts/redis.sh start
+endif
+
+migrate: venv db redis
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py ensure_demo_accounts
 	$(PY) manage.py collectstatic --noinput -v 0
@@ -93,8 +100,18 @@ run: demo
 	@echo "  API token:    $(PY) manage.py api_token surveyor"
 	@echo "  logs: var/log/gunicorn.log; stop with: make stop"
 
-test: demo
+test: demo style-spec
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The MapLibre style validator the style tests run (pinned in its package-lock.json). Without
+# node/npm, or offline, the step says so and those tests skip with the reason.
+STYLE_SPEC := layers/tiles/style_spec
+style-spec: $(STYLE_SPEC)/node_modules/.installed
+$(STYLE_SPEC)/node_modules/.installed: $(STYLE_SPEC)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  (cd $(STYLE_SPEC) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) && touch $@ \
+	  || echo "style-spec: npm ci failed; the style validation tests will skip"; \
+	else echo "style-spec: npm not found; the style validation tests will skip"; fi
 
 stop:
 	@if [ -f var/run/gunicorn.pid ] && kill -0 $$(cat var/run/gunicorn.pid) 2>/dev/null; then \
@@ -104,6 +121,9 @@ stop:
 	@rm -f var/run/gunicorn.pid
 ifndef DATABASE_URL
 	@[ -x scripts/pg.sh ] && scripts/pg.sh stop && echo "database stopped"
+endif
+ifndef REDIS_URL
+	@[ -x scripts/redis.sh ] && scripts/redis.sh stop && echo "redis stopped"
 endif
 
 cambridge: migrate

@@ -24,6 +24,11 @@ class PlatformError(Exception):
         self.message = message
         self.extra: dict[str, Any] = dict(extra or {})
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides its body (e.g. Retry-After); none for most errors."""
+        return {}
+
 
 class BadRequest(PlatformError):
     """The request cannot be read (a malformed body)."""
@@ -90,8 +95,19 @@ class UnsupportedMediaType(PlatformError):
 
 
 class Throttled(PlatformError):
+    """Too many requests; RETRY_AFTER_S, when known, is answered as the Retry-After header."""
+
     http_status = 429
     code = "Throttled"
+
+    def __init__(self, message: str, *, retry_after_s: int | None = None,
+                 extra: Mapping[str, Any] | None = None):
+        super().__init__(message, extra=extra)
+        self.retry_after_s = None if retry_after_s is None else max(1, int(retry_after_s))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {} if self.retry_after_s is None else {"Retry-After": str(self.retry_after_s)}
 
 
 class ServerError(PlatformError):
@@ -111,7 +127,7 @@ Forbidden = PermissionDenied
 
 # ---- which paths answer errors in JSON ---------------------------------------------------------
 # Under these prefixes every answer is JSON {code, detail}; other paths keep Django's HTML pages.
-API_PATH_PREFIXES = ("/api/", "/healthz")
+API_PATH_PREFIXES = ("/api/", "/healthz", "/tiles/", "/styles/")
 
 
 def is_api_path(path: str) -> bool:

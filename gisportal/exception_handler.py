@@ -62,7 +62,8 @@ def _drf_detail(detail, field: str = "") -> str:
 def exception_handler(exc, context):
     """Answer platform errors and DRF's exceptions with {code, detail}; others are left to Django (500)."""
     if isinstance(exc, errors.PlatformError):
-        return Response({"code": exc.code, "detail": exc.message, **exc.extra}, status=exc.http_status)
+        return Response({"code": exc.code, "detail": exc.message, **exc.extra}, status=exc.http_status,
+                        headers=exc.headers or None)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.messages)
     elif isinstance(exc, Http404):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from datetime import datetime, timezone
 
@@ -26,6 +27,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+# Query parameters that carry credentials (partner keys in tile and WFS URLs): never logged.
+SECRET_PARAMETERS = ("key", "token", "access_token", "api_key", "apikey")
+_SECRET_IN_QUERY = re.compile(r"(?i)(^|&)(" + "|".join(SECRET_PARAMETERS) + r")=[^&]*")
+
+
+def redact_query(query: str) -> str:
+    """Return QUERY with the values of credential parameters replaced by "***"."""
+    return _SECRET_IN_QUERY.sub(lambda m: f"{m.group(1)}{m.group(2)}=***", query)
+
+
 class RequestLogMiddleware:
     """Log each request once, after its response, with status, duration and user."""
 
@@ -42,7 +53,7 @@ class RequestLogMiddleware:
                 "fields": {
                     "method": request.method,
                     "path": request.path,
-                    "query": request.META.get("QUERY_STRING", ""),
+                    "query": redact_query(request.META.get("QUERY_STRING", "")),
                     "status": response.status_code,
                     "ms": round((time.perf_counter() - started) * 1000, 1),
                     "user": user.username if user is not None and user.is_authenticated else None,

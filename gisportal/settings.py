@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "parcels",
     "subdivision",
     "layers",
+    "gisserver",  # WFS 2.0 at /wfs (layers/wfs): its capabilities templates and tags
 ]
 
 MIDDLEWARE = [
@@ -140,6 +141,44 @@ if os.environ.get("GISPORTAL_TEST_DB"):
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# ---- shared cache and throttle counters: Redis ------------------------------------------
+# REDIS_URL (redis://, rediss:// or unix://) points at an existing Redis; without it, the
+# project-local one that scripts/redis.sh runs on the Unix socket var/run/redis.sock. An
+# unreachable Redis is a cache miss (gisportal.cache.FailSoftRedisCache) and lets requests
+# through unthrottled (layers.throttle), each logged; /healthz answers a degraded 200.
+REDIS_URL = os.environ.get("REDIS_URL") or f"unix://{BASE_DIR / 'var' / 'run' / 'redis.sock'}"
+if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(f"REDIS_URL must start with redis://, rediss:// or unix://, not {REDIS_URL!r}")
+REDIS_TIMEOUT_MS = env_int("GISPORTAL_REDIS_TIMEOUT_MS", 500)
+if REDIS_TIMEOUT_MS < 1:
+    raise ImproperlyConfigured("GISPORTAL_REDIS_TIMEOUT_MS must be a positive number of milliseconds")
+CACHES = {
+    "default": {
+        # Django's RedisCache, answering a miss instead of an error while Redis is unreachable.
+        "BACKEND": "gisportal.cache.FailSoftRedisCache",
+        "LOCATION": REDIS_URL,
+        # Tests give each run its own prefix (tests/conftest.py `redis_cache`), so runs sharing
+        # one Redis never see each other's keys.
+        "KEY_PREFIX": os.environ.get("GISPORTAL_CACHE_PREFIX", "gisportal"),
+        "TIMEOUT": 3600,
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_TIMEOUT_MS / 1000,
+            "socket_timeout": REDIS_TIMEOUT_MS / 1000,
+            "health_check_interval": 30,
+        },
+    },
+}
+
+# Layer-service throttling (layers/throttle.py): requests per minute, counted in Redis for all
+# workers together; past it 429 Throttled with Retry-After.
+THROTTLE_PARTNER_PER_MIN = env_int("GISPORTAL_PARTNER_RATE", 6000)
+THROTTLE_USER_PER_MIN = env_int("GISPORTAL_USER_RATE", 6000)
+THROTTLE_ANON_PER_MIN = env_int("GISPORTAL_ANON_RATE", 3000)
+THROTTLE_WINDOW_S = 60  # counting window; a rate R allows R * window / 60 requests in it
+if min(THROTTLE_PARTNER_PER_MIN, THROTTLE_USER_PER_MIN, THROTTLE_ANON_PER_MIN) < 0:
+    raise ImproperlyConfigured(
+        "GISPORTAL_PARTNER_RATE, GISPORTAL_USER_RATE and GISPORTAL_ANON_RATE must be >= 0 (0: no limit)")
+
 # ---- geometry ---------------------------------------------------------------------------
 # One storage SRID for every geometry column (README: "Storage SRID"). Web Mercator, so that
 # vector tiles need no per-query transform; measurements always use the municipality's metric
@@ -151,6 +190,19 @@ if os.environ.get("GISPORTAL_STORAGE_SRID") and int(os.environ["GISPORTAL_STORAG
 # Django's own GDAL (system GDAL 3.6 on Debian 12) is only given integer EPSG codes, never
 # user-supplied SRS text; uploaded files are read with pyogrio's GDAL 3.10 (see README).
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# ---- WFS 2.0 (django-gisserver, layers/wfs) ------------------------------------------
+# At most this many features per GetFeature answer, in every output format; a larger COUNT is
+# capped (numberReturned says how many came, and a `next` link gives the rest).
+GISSERVER_DEFAULT_MAX_PAGE_SIZE = env_int("GISPORTAL_WFS_MAX_FEATURES", 20000)
+GISSERVER_GEOJSON_MAX_PAGE_SIZE = None  # None: the same cap (gisserver's default is unbounded)
+GISSERVER_CSV_MAX_PAGE_SIZE = None
+# Coordinates rendered by PostGIS with 8 decimals: 1 mm in degrees, far below that in metres.
+GISSERVER_DB_PRECISION = 8
+# Only the CRSs each feature type advertises (EPSG:4326, CRS84, 3857, the municipalities' UTM zones).
+GISSERVER_SUPPORTED_CRS_ONLY = True
+if GISSERVER_DEFAULT_MAX_PAGE_SIZE < 1:
+    raise ImproperlyConfigured("GISPORTAL_WFS_MAX_FEATURES must be a positive integer")
 
 # ---- uploads ----------------------------------------------------------------------------
 PLAN_UPLOAD_MAX_BYTES = env_int("GISPORTAL_PLAN_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from django.conf import settings
+from django.contrib.gis.db.models import Extent
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
 
@@ -26,6 +27,7 @@ from parcels.models import (
     StreetRightOfWay,
     ZoningDistrict,
 )
+from parcels.signals import LayerChanged, layer_changed
 from parcels.sources import SourceError, read_source
 from parcels.values import number, text
 
@@ -86,6 +88,18 @@ def _lines(geoms: np.ndarray) -> list[tuple[object, str | None]]:
     return out
 
 
+def _extent(checked) -> tuple[float, float, float, float] | None:
+    geoms = [geom for geom, _, _ in checked if geom is not None]
+    return tuple(map(float, shapely.total_bounds(geoms))) if geoms else None
+
+
+def _announce(*, municipality: Municipality, kind: str, boxes) -> None:
+    """Send layer_changed once the transaction commits: tile caches drop what covers BOXES."""
+    change = LayerChanged(municipality_id=municipality.pk, municipality_code=municipality.code, kind=kind,
+                          bboxes=tuple(tuple(map(float, box)) for box in boxes if box is not None))
+    transaction.on_commit(lambda: layer_changed.send(sender=LayerImport, change=change))
+
+
 def import_layer(*, kind: str, path: str, municipality: Municipality, layer: str | None = None,
                  srid: int | None = None, field_map: dict[str, str] | None = None) -> LayerSummary:
     """Replace MUNICIPALITY's layer KIND with the features of PATH, unless they are unchanged."""
@@ -143,8 +157,10 @@ def import_layer(*, kind: str, path: str, municipality: Municipality, layer: str
             summary.unchanged = True
             summary.imported = 0
             return summary
+        before = spec.model.objects.filter(municipality=municipality).aggregate(box=Extent(spec.geom_field))["box"]
         spec.model.objects.filter(municipality=municipality).delete()
         spec.model.objects.bulk_create(objects, batch_size=2000)
+        _announce(municipality=municipality, kind=kind, boxes=[before, _extent(checked)])
         LayerImport.objects.update_or_create(
             municipality=municipality, kind=kind,
             defaults={"content_digest": content, "source": path[:500], "features": len(objects)},

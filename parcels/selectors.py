@@ -226,6 +226,11 @@ def parcel_history(*, parcel: Parcel, srid: int) -> list[dict]:
 
 # ---- the rows of the published map layers (layers.registry reads parcels through these only) ----
 
+def municipality_metric_srids() -> tuple[int, ...]:
+    """The metric CRSs of every municipality (what the layer services offer besides 4326/3857)."""
+    return tuple(sorted(set(Municipality.objects.order_by().values_list("metric_srid", flat=True))))
+
+
 def layer_municipalities() -> QuerySet:
     return Municipality.objects.filter(boundary__isnull=False).order_by("code")
 

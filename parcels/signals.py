@@ -1,4 +1,6 @@
-"""The one signal sent when parcels change: what a tile cache or a search index needs to refresh.
+"""The signals sent when the map's data changes: what a tile cache or a search index needs to refresh.
+
+``layer_changed`` (at the end) is the same for the reference layers that parcels.layer_import replaces.
 
 ``parcels_changed`` is sent by parcels.services, once per operation (an import, an edit, a
 retirement), after the transaction commits (never for a rolled-back change). Receivers get
@@ -66,3 +68,19 @@ def merge_boxes(boxes: np.ndarray, *, max_boxes: int = MAX_BBOXES) -> list[tuple
     np.maximum.at(merged[:, 2], group, boxes[:, 2])
     np.maximum.at(merged[:, 3], group, boxes[:, 3])
     return [tuple(map(float, b)) for b in merged]
+
+
+# ---- the reference layers (districts, zoning, streets, right-of-way, blocks) -------------------
+layer_changed = Signal()
+
+
+@dataclass(frozen=True)
+class LayerChanged:
+    """A reference layer of one municipality replaced (parcels.layer_import), sent after commit as
+    ``change``. KIND is the import kind (``streets``, ``zoning``, ...); boxes are EPSG:3857 and
+    cover the layer before and after the change."""
+
+    municipality_id: int
+    municipality_code: str
+    kind: str
+    bboxes: tuple[tuple[float, float, float, float], ...] = ()

@@ -13,6 +13,56 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _redis_test_prefix():
+    """Give this test run cache keys of its own, so it never reads the dev server's cached tiles
+    (nor another run's); live servers started by tests inherit the prefix through the environment."""
+    import copy
+    import os
+    import uuid
+
+    from django.conf import settings
+    from django.test import override_settings
+
+    prefix = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = prefix
+    previous = os.environ.get("GISPORTAL_CACHE_PREFIX")
+    os.environ["GISPORTAL_CACHE_PREFIX"] = prefix
+    with override_settings(CACHES=caches):
+        yield prefix
+        from django.core.cache import cache
+
+        cache.clear()  # this prefix only (gisportal.cache.FailSoftRedisCache.clear)
+    if previous is None:
+        os.environ.pop("GISPORTAL_CACHE_PREFIX", None)
+    else:
+        os.environ["GISPORTAL_CACHE_PREFIX"] = previous
+
+
+@pytest.fixture
+def redis_cache(settings, monkeypatch):
+    """The Redis cache under a key prefix of this test's own, empty at the start, flushed (that prefix
+    only) at the end. Yields the prefix; live servers started in the test inherit it through the
+    environment (GISPORTAL_CACHE_PREFIX). Starts the project-local Redis when it is not running."""
+    import copy
+    import uuid
+
+    from django.core.cache import cache
+
+    from tests.support import ensure_local_redis
+
+    ensure_local_redis()
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = prefix
+    settings.CACHES = caches
+    monkeypatch.setenv("GISPORTAL_CACHE_PREFIX", prefix)
+    cache.clear()
+    yield prefix
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Hash test passwords cheaply: the default PBKDF2 costs about a second per demo account."""

@@ -81,21 +81,25 @@ def live_server(env: dict[str, str] | None = None, workers: int = 1):
     """Run the project under gunicorn on a free loopback port; yield its base URL."""
     port = free_port()
     full_env = {**os.environ, **(env or {})}
+    # The log goes to a file, not a pipe: nobody reads a pipe while the server runs, and once its
+    # 64 KiB buffer is full (a JSON line per request) gunicorn blocks on write and stops answering.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 -- closed in the finally below, after the server
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "gisportal.wsgi:application", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--timeout", "60"],
-        cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {proc.stderr.read().decode()[-2000:]}")
+                log.seek(0)
+                raise RuntimeError(f"gunicorn exited: {log.read().decode(errors='replace')[-2000:]}")
             try:
-                requests.get(base + "/healthz", timeout=5)
+                requests.get(base + "/healthz", timeout=20)  # the first request loads the app; slow on a busy box
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.2)
         yield base
     finally:
@@ -104,3 +108,45 @@ def live_server(env: dict[str, str] | None = None, workers: int = 1):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
+
+
+class ThrowawayRedis:
+    """A redis-server of its own in /tmp, on a Unix socket only (`port 0`), to start and stop in a test."""
+
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="gisportal-test-redis-", dir="/tmp"))
+        self.sock = self.dir / "redis.sock"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.sock}"
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", "0", "--unixsocket", str(self.sock), "--unixsocketperm", "700",
+             "--dir", str(self.dir), "--save", "", "--appendonly", "no", "--daemonize", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not self.sock.exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.02)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def remove(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def ensure_local_redis() -> None:
+    """Start the project-local Redis (scripts/redis.sh) unless REDIS_URL names another one."""
+    if not os.environ.get("REDIS_URL"):
+        subprocess.run([str(ROOT / "scripts" / "redis.sh"), "start"], check=True, capture_output=True)

@@ -1,3 +1,9 @@
-"""URLs of the wfs service (filled in by its issue-9 part)."""
+"""URLs of the WFS 2.0 service: one endpoint, /wfs, for every operation (KVP GET and XML POST)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from layers.wfs.views import LayerWFSView
+
+urlpatterns = [
+    path("", LayerWFSView.as_view(), name="wfs"),
+]

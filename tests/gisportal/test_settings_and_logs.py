@@ -49,3 +49,13 @@ def test_one_structured_line_per_request(client, caplog):
     entry = json.loads(line)
     assert entry["method"] == "GET" and entry["path"] == "/healthz" and entry["status"] == 200
     assert entry["query"] == "probe=1" and entry["ms"] >= 0
+
+
+@pytest.mark.django_db
+def test_keys_in_the_query_never_reach_the_log(client, caplog):
+    with caplog.at_level(logging.INFO, logger="gisportal.request"):
+        client.get("/healthz?probe=1&key=gpk_secret-value&KEY=other&token=t0k&keys=kept")
+    entry = json.loads(JsonFormatter().format(
+        [r for r in caplog.records if r.name == "gisportal.request"][0]))
+    assert entry["query"] == "probe=1&key=***&KEY=***&token=***&keys=kept"
+    assert "secret" not in json.dumps(entry) and "t0k" not in json.dumps(entry)
