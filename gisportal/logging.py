@@ -63,3 +63,22 @@ class RequestLogMiddleware:
             },
         )
         return response
+
+
+def log_wsgi_request(environ, status: int, started: float, nbytes: int) -> None:
+    """Log a request answered before Django (the cached-tile fast path) like RequestLogMiddleware does."""
+    request_logger.info(
+        "request",
+        extra={
+            "fields": {
+                "method": environ.get("REQUEST_METHOD"),
+                "path": environ.get("PATH_INFO", ""),
+                "query": redact_query(environ.get("QUERY_STRING", "")),
+                "status": status,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+                "user": None,
+                "remote": environ.get("REMOTE_ADDR"),
+                "bytes": nbytes,
+            }
+        },
+    )
