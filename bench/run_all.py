@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHES = ["bench_import.py", "bench_engine.py", "bench_validate.py"]
+BENCHES = ["bench_import.py", "bench_engine.py", "bench_validate.py", "bench_hostile.py", "bench_layers.py"]
 
 
 def python() -> str:
