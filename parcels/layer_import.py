@@ -18,6 +18,7 @@ from django.db import transaction
 
 from gisportal import crs
 from parcels.geometry import check_polygons
+from parcels.layer_edits import whole_layer_replaced
 from parcels.models import (
     Block,
     District,
@@ -158,7 +159,8 @@ def import_layer(*, kind: str, path: str, municipality: Municipality, layer: str
             summary.imported = 0
             return summary
         before = spec.model.objects.filter(municipality=municipality).aggregate(box=Extent(spec.geom_field))["box"]
-        spec.model.objects.filter(municipality=municipality).delete()
+        with whole_layer_replaced():  # announced once, below, not row by row
+            spec.model.objects.filter(municipality=municipality).delete()
         spec.model.objects.bulk_create(objects, batch_size=2000)
         _announce(municipality=municipality, kind=kind, boxes=[before, _extent(checked)])
         LayerImport.objects.update_or_create(

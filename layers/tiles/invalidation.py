@@ -33,6 +33,7 @@ LAYERS_OF = {
     "zoning": ("zoning",),
     "streets": ("streets",),
     "blocks": ("blocks",),
+    "municipalities": ("municipalities",),
     "plans": ("plans",),
     "street_rows": (),  # right-of-way polygons feed the plan rules, no layer
 }

@@ -67,3 +67,56 @@ def test_shapely_boxes_from_an_import_are_accepted():
 
     box = shapely.box(5191000.0, 2854000.0, 5191100.0, 2854100.0).bounds
     assert tiles_invalidate(layer_ids=("streets",), boxes=[box, None]) == 0  # nothing cached: nothing dropped
+
+
+def test_editing_one_street_drops_street_tiles_where_it_was_and_where_it_is(django_capture_on_commit_callbacks):
+    from django.contrib.gis.geos import MultiLineString
+
+    from parcels.models import Street
+
+    municipality = riyadh()
+    z = 16
+    old_line = metric_to_storage(shapely.LineString([(0, 0), (50, 0)]))
+    new_line = metric_to_storage(shapely.LineString([(0, 3000), (50, 3000)]))
+    street = Street.objects.create(municipality=municipality, name_en="Old Road",
+                                   centreline=MultiLineString(GEOSGeometry(old_line.wkt, srid=old_line.srid)))
+    was, now = _tile(GEOSGeometry(old_line.wkt, srid=3857), z), _tile(GEOSGeometry(new_line.wkt, srid=3857), z)
+    far = (was[0] + 40, was[1])
+    assert was != now
+    _warm(z, [was, now, far])
+    with django_capture_on_commit_callbacks(execute=True):
+        street.centreline = MultiLineString(GEOSGeometry(new_line.wkt, srid=new_line.srid))
+        street.save()
+    assert _cached(z, *was) == set(SOURCES) - {"streets", cache.PUBLIC}
+    assert _cached(z, *now) == set(SOURCES) - {"streets", cache.PUBLIC}
+    assert _cached(z, *far) == set(SOURCES)
+    _warm(z, [now])
+    with django_capture_on_commit_callbacks(execute=True):
+        street.delete()
+    assert _cached(z, *now) == set(SOURCES) - {"streets", cache.PUBLIC}
+
+
+def test_replacing_a_whole_layer_announces_it_once(django_capture_on_commit_callbacks):
+    from parcels.signals import layer_changed
+
+    sent = []
+    layer_changed.connect(lambda sender, change, **kw: sent.append(change), weak=False, dispatch_uid="t-once")
+    try:
+        from django.contrib.gis.geos import MultiLineString
+
+        from parcels.layer_edits import whole_layer_replaced
+        from parcels.models import Street
+
+        municipality = riyadh()
+        line = metric_to_storage(shapely.LineString([(0, 0), (50, 0)]))
+        with django_capture_on_commit_callbacks(execute=True):
+            for i in range(3):
+                Street.objects.create(municipality=municipality, name_en=f"S{i}",
+                                      centreline=MultiLineString(GEOSGeometry(line.wkt, srid=line.srid)))
+        assert [c.kind for c in sent] == ["streets"] * 3  # one edit, one announcement
+        sent.clear()
+        with django_capture_on_commit_callbacks(execute=True), whole_layer_replaced():
+            Street.objects.filter(municipality=municipality).delete()
+        assert sent == []
+    finally:
+        layer_changed.disconnect(dispatch_uid="t-once")
