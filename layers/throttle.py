@@ -83,6 +83,35 @@ def count(name: str, *, limit: int, window_s: int) -> Verdict:
     return Verdict(allowed=int(current) <= limit, count=int(current), limit=limit, reset_ms=int(reset_ms))
 
 
+# Set in the WSGI environ by the cached-tile fast path (layers/tiles/fastpath.py) when it already
+# counted this anonymous request; WSGI keys from the client are all HTTP_*, so no client can set it.
+COUNTED = "gisportal.throttle_counted"
+
+
+def _limit(per_min: int) -> int:
+    return max(1, math.ceil(per_min * settings.THROTTLE_WINDOW_S / 60))
+
+
+def queue(pipe, caller: Caller, request) -> int | None:
+    """Queue one count of CALLER on PIPE (a Redis pipeline shared with other reads); return the limit
+    to give verdict() with the script's result, or None when the caller has no limit."""
+    global _count_script
+    per_min = rate_per_min(caller)
+    if per_min <= 0:
+        return None
+    if _count_script is None:
+        _count_script = redis_client().register_script(_COUNT_SCRIPT)
+    _count_script(keys=[cache_key(counter_name(caller, request))], args=[settings.THROTTLE_WINDOW_S * 1000],
+                  client=pipe)
+    return _limit(per_min)
+
+
+def verdict(result, limit: int) -> Verdict:
+    """Return the Verdict of a count queued with queue(), from the pipeline's RESULT."""
+    current, reset_ms = result
+    return Verdict(allowed=int(current) <= limit, count=int(current), limit=limit, reset_ms=int(reset_ms))
+
+
 def check(caller: Caller, request=None) -> Verdict | None:
     """Count one request of CALLER; raise Throttled (429, Retry-After) past its rate.
 
@@ -90,6 +119,8 @@ def check(caller: Caller, request=None) -> Verdict | None:
     anonymous callers share one counter). Answers the verdict, or None when nothing was counted
     (no limit, or Redis unreachable).
     """
+    if caller.anonymous and request is not None and request.META.get(COUNTED):
+        return None  # the fast path counted this request before handing it on
     per_min = rate_per_min(caller)
     if per_min <= 0:
         return None

@@ -85,6 +85,16 @@ def tile_lookup(source: str, z: int, x: int, y: int) -> tuple[CachedTile | None,
     return tile, gen.decode() if gen is not None else "0"
 
 
+def queue_tile_get(pipe, source: str, z: int, x: int, y: int) -> None:
+    """Queue the read of tile Z/X/Y of SOURCE on PIPE (a Redis pipeline); tile_from() reads its result."""
+    pipe.hget(_block_key(source, z, x >> BLOCK_SHIFT, y >> BLOCK_SHIFT), f"{x}:{y}")
+
+
+def tile_from(stored: bytes | None) -> CachedTile | None:
+    """Return the cached tile of a stored hash value (digest + bytes), or None for a miss."""
+    return None if stored is None else CachedTile(body=stored[16:], etag=f'"{stored[:16].hex()}"')
+
+
 def tile_get(source: str, z: int, x: int, y: int) -> CachedTile | None:
     """Return the cached tile Z/X/Y of SOURCE, or None (also when Redis is unreachable)."""
     return tile_lookup(source, z, x, y)[0]

@@ -18,6 +18,9 @@ from __future__ import annotations
 import re
 import time
 
+import redis
+
+from gisportal.cache import REDIS_DOWN_ERRORS, redis_client
 from layers import throttle
 from layers.access import Caller
 from layers.registry import LAYERS, Access
@@ -80,13 +83,20 @@ class CachedTileFastPath:
         source = _served(match["layer"], z)
         if source is None:
             return None
-        tile = cache.tile_get(source, z, x, y)
-        if tile is None:
-            return None  # a miss: the view renders it (and counts the request)
+        # One Redis round trip: the tile and the caller's throttle count together.
         try:
-            throttle.check(_ANONYMOUS, _Meta(environ))
-        except throttle.Throttled:
+            pipe = redis_client().pipeline(transaction=False)
+            cache.queue_tile_get(pipe, source, z, x, y)
+            limit = throttle.queue(pipe, _ANONYMOUS, _Meta(environ))
+            results = pipe.execute()
+        except (*REDIS_DOWN_ERRORS, redis.RedisError):
+            return None  # the view serves without the cache, and logs it
+        if limit is not None and not throttle.verdict(results[1], limit).allowed:
             return None  # the view answers the 429 in the platform's format
+        tile = cache.tile_from(results[0])
+        if tile is None:
+            environ[throttle.COUNTED] = True  # a miss: the view renders it, without counting it again
+            return None
         headers = [("ETag", tile.etag), ("Cache-Control", PUBLIC_CACHE_CONTROL), ("X-Cache", "hit")]
         if_none_match = environ.get("HTTP_IF_NONE_MATCH", "")
         if if_none_match and (tile.etag in {v.strip().removeprefix("W/") for v in if_none_match.split(",")}

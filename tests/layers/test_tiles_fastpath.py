@@ -92,3 +92,28 @@ def test_a_throttled_caller_is_handed_to_the_view_which_answers_429(app, setting
     _cache("parcels", 16, 7, 7, b"t")
     statuses = [_get(fast, "/tiles/parcels/16/7/7.mvt")["status"] for _ in range(3)]
     assert statuses == ["200 OK", "200 OK", "299 From Django"]
+
+
+def test_a_miss_is_counted_once_the_view_sees_it_counted(app, settings):
+    from django.test import RequestFactory
+
+    from layers import throttle
+    from layers.access import Caller
+
+    fast, django = app
+    settings.THROTTLE_ANON_PER_MIN = 5
+    environ_seen = {}
+
+    def view(environ, start_response):  # what the tile view does on a miss: count the anonymous caller
+        request = RequestFactory().get("/")
+        request.META.update(environ)
+        environ_seen["verdict"] = throttle.check(Caller(kind="anonymous", identity="anonymous"), request)
+        start_response("200 OK", [])
+        return [b"rendered"]
+
+    fast.application = view
+    answer = _get(fast, "/tiles/parcels/16/8/8.mvt")  # not cached
+    assert answer["body"] == b"rendered" and environ_seen["verdict"] is None  # counted by the fast path only
+    direct = throttle.check(Caller(kind="anonymous", identity="anonymous"), RequestFactory().get(
+        "/", REMOTE_ADDR="127.0.0.9"))
+    assert direct.count == 2  # the miss counted once, then this one
