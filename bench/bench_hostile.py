@@ -30,11 +30,12 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from benchtools import python  # bench/ is on the path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOCKET = ROOT / "var" / "run"
@@ -43,11 +44,6 @@ SRID = 32638
 ORIGIN = (668_000.0, 2_742_000.0)
 LOT_W, LOT_H = 20.0, 30.0
 GRID_COLUMNS = 300
-
-
-def python() -> str:
-    venv = ROOT / ".venv" / "bin" / "python"
-    return str(venv) if venv.exists() else sys.executable
 
 
 def pg(dbname: str):

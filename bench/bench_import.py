@@ -22,17 +22,17 @@ Exit status: 0 when the targets are met (or --smoke ran, or the data is absent),
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchtools import find_binary  # bench/ is on the path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "cambridge" / "cambridge.gpkg"
@@ -85,14 +85,6 @@ def child_env() -> dict[str, str]:
     env["GISPORTAL_DEMO"] = "0"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
-
-
-def find_binary(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return candidates[-1] if candidates else None
 
 
 class Bench:

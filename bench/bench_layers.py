@@ -52,6 +52,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchtools import find_binary, python  # bench/ is on the path
+
 ROOT = Path(__file__).resolve().parents[1]
 PEERS_DIR = ROOT / "bench" / "peers"
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "cambridge" / "cambridge.gpkg"
@@ -113,11 +115,6 @@ def log(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} {message}", flush=True)
 
 
-def python() -> str:
-    venv = ROOT / ".venv" / "bin" / "python"
-    return str(venv) if venv.exists() else sys.executable
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -139,14 +136,6 @@ def child_env(**extra: str) -> dict[str, str]:
         env["SECRET_KEY"] = secret.read_text().strip() if secret.exists() else "bench-layers"
     env.update(extra)
     return env
-
-
-def find_binary(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return candidates[-1] if candidates else None
 
 
 # ---- set-up: packages, pygeoapi venv, database ------------------------------------------------------

@@ -49,6 +49,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchtools import python  # bench/ is on the path
+
 ROOT = Path(__file__).resolve().parents[1]
 SOCKET = ROOT / "var" / "run"
 PORT = os.environ.get("GISPORTAL_PGPORT", "5432")
@@ -72,11 +74,6 @@ def setup_environment() -> None:
     os.environ["GISPORTAL_DEMO"] = "1"
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
     sys.path.insert(0, str(ROOT))
-
-
-def python() -> str:
-    venv = ROOT / ".venv" / "bin" / "python"
-    return str(venv) if venv.exists() else sys.executable
 
 
 def pg_connect(dbname: str):

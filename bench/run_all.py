@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 from pathlib import Path
+
+from benchtools import python  # bench/ is on the path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHES = ["bench_import.py", "bench_engine.py", "bench_validate.py", "bench_hostile.py", "bench_layers.py"]
-
-
-def python() -> str:
-    venv = ROOT / ".venv" / "bin" / "python"
-    return str(venv) if venv.exists() else sys.executable
 
 
 def main() -> int:
