@@ -97,3 +97,12 @@ class PageLinksSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="items on every page together")
     next = serializers.URLField(allow_null=True, help_text="the next page, keeping every other parameter")
     previous = serializers.URLField(allow_null=True, help_text="the previous page")
+
+
+class GeoJSONFeatureSerializer(serializers.Serializer):
+    """A GeoJSON Feature from a row: subclasses give ``id``, ``geometry`` and ``properties``."""
+
+    type = serializers.SerializerMethodField()
+
+    def get_type(self, row) -> str:
+        return "Feature"

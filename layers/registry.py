@@ -71,37 +71,32 @@ def _plans():
 
 
 _MUNICIPALITY = Field("municipality", "municipality__code", title_en="Municipality", title_ar="البلدية")
+_NAMES = (Field("name_en", "name_en", title_en="Name", title_ar="الاسم بالإنجليزية"),
+          Field("name_ar", "name_ar", title_en="Arabic name", title_ar="الاسم"))
 
 LAYERS: dict[str, Layer] = {layer.id: layer for layer in (
     Layer(
         id="municipalities", title_en="Municipalities", title_ar="البلديات", access=Access.PUBLIC,
         rows=lambda: _parcels().layer_municipalities(), geometry_field="boundary",
         geometry_type="MultiPolygon", id_field="code", min_zoom=0, max_zoom=14,
-        fields=(Field("code", "code", title_en="Code", title_ar="الرمز"),
-                Field("name_en", "name_en", title_en="Name", title_ar="الاسم بالإنجليزية"),
-                Field("name_ar", "name_ar", title_en="Arabic name", title_ar="الاسم"))),
+        fields=(Field("code", "code", title_en="Code", title_ar="الرمز"), *_NAMES)),
     Layer(
         id="districts", title_en="Districts", title_ar="الأحياء", access=Access.PUBLIC,
         rows=lambda: _parcels().layer_districts(), geometry_field="geom", geometry_type="MultiPolygon",
         id_field="id", min_zoom=8, max_zoom=22,
-        fields=(_MUNICIPALITY, Field("code", "code", title_en="Code", title_ar="الرمز"),
-                Field("name_en", "name_en", title_en="Name", title_ar="الاسم بالإنجليزية"),
-                Field("name_ar", "name_ar", title_en="Arabic name", title_ar="الاسم"))),
+        fields=(_MUNICIPALITY, Field("code", "code", title_en="Code", title_ar="الرمز"), *_NAMES)),
     Layer(
         id="streets", title_en="Streets", title_ar="الشوارع", access=Access.PUBLIC,
         rows=lambda: _parcels().layer_streets(), geometry_field="centreline",
         geometry_type="MultiLineString", id_field="id", min_zoom=10, max_zoom=22,
-        fields=(_MUNICIPALITY, Field("name_en", "name_en", title_en="Name", title_ar="الاسم بالإنجليزية"),
-                Field("name_ar", "name_ar", title_en="Arabic name", title_ar="الاسم"),
+        fields=(_MUNICIPALITY, *_NAMES,
                 Field("width_m", "row_width_m", "number", title_en="Right-of-way width (m)",
                       title_ar="عرض الشارع (م)"))),
     Layer(
         id="zoning", title_en="Zoning", title_ar="تصنيف الاستخدامات", access=Access.PUBLIC,
         rows=lambda: _parcels().layer_zoning(), geometry_field="geom", geometry_type="MultiPolygon",
         id_field="id", min_zoom=10, max_zoom=22,
-        fields=(_MUNICIPALITY, Field("zone_code", "zone_code", title_en="Zone", title_ar="رمز المنطقة"),
-                Field("name_en", "name_en", title_en="Name", title_ar="الاسم بالإنجليزية"),
-                Field("name_ar", "name_ar", title_en="Arabic name", title_ar="الاسم"))),
+        fields=(_MUNICIPALITY, Field("zone_code", "zone_code", title_en="Zone", title_ar="رمز المنطقة"), *_NAMES)),
     Layer(
         id="blocks", title_en="Blocks", title_ar="البلوكات", access=Access.PUBLIC,
         rows=lambda: _parcels().layer_blocks(), geometry_field="geom", geometry_type="MultiPolygon",

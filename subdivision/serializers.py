@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from gisportal.serializers import (
+    GeoJSONFeatureSerializer,
     GeoJSONGeometryField,
     IsoDateTimeField,
     NumberField,
@@ -160,28 +161,20 @@ class PlanFeaturePropertiesSerializer(serializers.Serializer):
                                      help_text="codes of the findings that name this feature")
 
 
-class PlanFeatureSerializer(serializers.Serializer):
+class PlanFeatureSerializer(GeoJSONFeatureSerializer):
     """A row of the plan's features (with its geometry as GeoJSON text) as a GeoJSON Feature."""
 
-    type = serializers.SerializerMethodField()
     id = serializers.IntegerField(source="index")
     geometry = GeoJSONGeometryField(source="geometry_json")
     properties = PlanFeaturePropertiesSerializer(source="*")
 
-    def get_type(self, row) -> str:
-        return "Feature"
 
-
-class PlanFindingFeatureSerializer(serializers.Serializer):
+class PlanFindingFeatureSerializer(GeoJSONFeatureSerializer):
     """A stored finding as a GeoJSON Feature at its location; id is its position in the report."""
 
-    type = serializers.SerializerMethodField()
     id = serializers.IntegerField(source="seq")
     geometry = GeoJSONGeometryField(source="location")
     properties = FindingPropertiesSerializer(source="*")
-
-    def get_type(self, row) -> str:
-        return "Feature"
 
     def to_representation(self, instance):
         if instance.get("features_total") is None:  # given only when the feature list is cut
