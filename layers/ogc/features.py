@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.gis.db.models import Extent, GeometryField
+from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connections, transaction
 from django.db.models import Count, F, Func, Max, Min, Q, QuerySet, TextField, Value
 from django.db.models.fields.json import JSONField
 
-from gisportal import crs as gcrs
-from layers.ogc.crs import WEB_MERCATOR, WGS84, OgcCrs
+from layers.bounds import layer_bounds
+from layers.ogc.crs import WEB_MERCATOR, OgcCrs
 from layers.ogc.params import Interval
 from layers.registry import Layer
 
@@ -147,10 +147,7 @@ def _typed_id(layer: Layer, feature_id: str):
 
 def spatial_extent(layer: Layer) -> list[float] | None:
     """Return LAYER's bounding box in CRS84 (longitude, latitude), or None when it holds nothing."""
-    box = layer.queryset().order_by().aggregate(extent=Extent(layer.geometry_field))["extent"]
-    if box is None:
-        return None
-    return [round(v, 7) for v in gcrs.transform_bounds(box, WEB_MERCATOR, WGS84)]
+    return layer_bounds(layer)
 
 
 def temporal_extent(layer: Layer) -> list[str | None] | None:

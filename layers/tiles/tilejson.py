@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-import math
 from urllib.parse import urlencode
 
-from django.contrib.gis.db.models import Extent
 from django.core.cache import cache as django_cache
 
+from layers.bounds import layer_bounds
 from layers.registry import Layer
 from layers.tiles import cache as tile_cache
 from layers.tiles import mvt
 
 TILEJSON_VERSION = "3.0.0"
-EARTH_RADIUS_M = 6378137.0
 WORLD_BOUNDS = [-180.0, -85.0511287798066, 180.0, 85.0511287798066]
 BOUNDS_TTL_S = 3600  # layers without a change signal (municipalities) get fresh bounds within the hour
 FIELD_TYPES = {"string": "String", "number": "Number", "integer": "Number", "boolean": "Boolean",
                "date-time": "String"}  # MVT values carry no date type: ISO 8601 text in UTC
-
-
-def lonlat(x: float, y: float) -> tuple[float, float]:
-    """Return EPSG:3857 metres X, Y as longitude, latitude (EPSG:4326, spherical Mercator inverse)."""
-    lon = math.degrees(x / EARTH_RADIUS_M)
-    lat = math.degrees(2 * math.atan(math.exp(y / EARTH_RADIUS_M)) - math.pi / 2)
-    return lon, lat
-
-
-def layer_bounds(layer: Layer) -> list[float] | None:
-    """Return [west, south, east, north] of LAYER's rows in EPSG:4326, or None when it has none."""
-    box = layer.rows().order_by().aggregate(box=Extent(layer.geometry_field))["box"]
-    if box is None:
-        return None
-    west, south = lonlat(box[0], box[1])
-    east, north = lonlat(box[2], box[3])
-    return [round(west, 7), round(south, 7), round(east, 7), round(north, 7)]
 
 
 def layer_bounds_cached(layer: Layer) -> list[float] | None:
