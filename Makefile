@@ -77,6 +77,7 @@ migrate: venv db redis
 
 demo: migrate
 	$(PY) manage.py load_demo_city --if-empty
+	$(PY) manage.py ensure_demo_workflow
 
 ## ---- the two commands -------------------------------------------------------------------
 run: demo

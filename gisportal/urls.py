@@ -29,5 +29,6 @@ urlpatterns = [
     path("api/me/", me, name="me"),
     path("api/parcels/", include("parcels.urls")),
     path("api/plans/", include("subdivision.urls")),
+    path("api/stats/", include("subdivision.stats_urls")),
     path("", include("layers.urls")),
 ]

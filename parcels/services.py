@@ -7,6 +7,7 @@ bulk path (imports) is set-based SQL in parcels/sql/, run from here through ``Pa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -20,12 +21,14 @@ from gisportal.errors import Conflict, InvalidParameter
 from parcels import sql
 from parcels.models import (
     ChangeKind,
+    District,
     Municipality,
     Parcel,
     ParcelStatus,
     ParcelVersion,
     Record,
     RecordKind,
+    ZoningDistrict,
 )
 from parcels.signals import ParcelsChanged, merge_boxes, parcels_changed
 
@@ -160,11 +163,22 @@ def parcels_retire(*, parcels: list[Parcel], at: datetime | None = None, source:
                    retired_by_record: Record | None = None) -> None:
     """Retire parcels (never delete them): their last version ends, a retired version begins."""
     at = at or timezone.now()
-    boxes, municipality = [], None
-    for parcel in Parcel.objects.select_for_update().select_related("municipality").filter(
-            pk__in=[p.pk for p in parcels]):
+    locked = list(Parcel.objects.select_for_update().select_related("municipality").filter(
+        pk__in=[p.pk for p in parcels]).order_by("pk"))
+    boxes = _retire_locked(locked, at=at, source=source, by=by, retired_by_record=retired_by_record)
+    if locked:
+        _announce(municipality=locked[0].municipality, operation="retire", source=source, boxes=boxes,
+                  retired=len(boxes))
+
+
+def _retire_locked(parcels: list[Parcel], *, at: datetime, source: str, by, retired_by_record: Record | None):
+    """Retire parcels already locked by the caller; return their boxes."""
+    boxes = []
+    for parcel in parcels:
         if parcel.status != ParcelStatus.ACTIVE:
             raise Conflict(f"parcel {parcel.parcel_code} is already retired")
+        if parcel.municipality_id != parcels[0].municipality_id:
+            raise InvalidParameter("parcels of one municipality are retired together, not of several")
         _archive_current_state(parcel, until=at)
         parcel.status = ParcelStatus.RETIRED
         parcel.valid_to = at
@@ -172,11 +186,82 @@ def parcels_retire(*, parcels: list[Parcel], at: datetime | None = None, source:
         _begin_state(parcel, change=ChangeKind.RETIRED, at=at, source=source, by=by)
         parcel.save()
         boxes.append(_box(parcel.geom))
-        if municipality is not None and municipality.pk != parcel.municipality_id:
-            raise InvalidParameter("parcels of one municipality are retired together, not of several")
-        municipality = parcel.municipality
-    if municipality is not None:
-        _announce(municipality=municipality, operation="retire", source=source, boxes=boxes, retired=len(boxes))
+    return boxes
+
+
+@dataclass(frozen=True)
+class NewParcel:
+    """A parcel a record creates (a lot, road or open space of an approved plan), in the storage SRID."""
+
+    parcel_code: str
+    geom: GEOSGeometry
+    land_use: str
+    plan_no: str = ""
+    block_no: str = ""
+    parcel_no: str = ""
+    stated_area_m2: float | None = None
+
+
+def _overlay(model, municipality: Municipality, geoms: list[GEOSGeometry], value: str) -> list:
+    """Return, for each geometry, VALUE of the row of MODEL (District, ZoningDistrict) covering most of it."""
+    if not geoms:
+        return []
+    extent = GEOSGeometry(shapely.box(*shapely.total_bounds([shapely.from_wkb(bytes(g.wkb)) for g in geoms])).wkt,
+                          srid=crs.storage_srid())
+    rows = list(model.objects.filter(municipality=municipality, geom__intersects=extent).values_list(value, "geom"))
+    out = []
+    for geom in geoms:
+        best, best_area = None, 0.0
+        for candidate, area in rows:
+            shared = area.intersection(geom).area if area.intersects(geom) else 0.0
+            if shared > best_area:
+                best, best_area = candidate, shared
+        out.append(best)
+    return out
+
+
+@transaction.atomic
+def record_apply(*, record: Record, retire: list[Parcel], create: list[NewParcel], at: datetime | None = None,
+                 source: str = "", by=None) -> list[Parcel]:
+    """Apply a record (an approved plan, a deed): retire its parent parcels and create its new ones, in one
+    transaction, lineage both ways through the record, one parcels_changed for the whole.
+
+    The parents are locked (FOR UPDATE) and must all be active: a parent retired by a concurrent record
+    is a Conflict, and nothing is written. District and zone code of each new parcel come from the
+    district and zoning area covering most of it.
+    """
+    at = at or timezone.now()
+    municipality = record.municipality
+    locked = list(Parcel.objects.select_for_update().filter(pk__in=[p.pk for p in retire]).order_by("pk"))
+    if len(locked) != len(retire):
+        raise Conflict("a parent parcel of the record no longer exists")
+    for parent in locked:
+        if parent.municipality_id != municipality.pk:
+            raise InvalidParameter(f"parcel {parent.parcel_code} is not in municipality {municipality.code}")
+    codes = [c.parcel_code for c in create]
+    taken = sorted(Parcel.objects.filter(municipality=municipality, parcel_code__in=codes)
+                   .values_list("parcel_code", flat=True))
+    if taken or len(set(codes)) != len(codes):
+        raise Conflict(f"parcel codes already in use: {', '.join(taken[:10]) or 'repeated in the record'}")
+    boxes = _retire_locked(locked, at=at, source=source, by=by, retired_by_record=record)
+    geoms = [c.geom for c in create]
+    districts = _overlay(District, municipality, geoms, "pk")
+    zones = _overlay(ZoningDistrict, municipality, geoms, "zone_code")
+    children = []
+    for child, district_id, zone_code in zip(create, districts, zones):
+        parcel = Parcel(
+            municipality=municipality, parcel_code=child.parcel_code, geom=child.geom, valid_from=at, updated_at=at,
+            created_by_record=record, change=ChangeKind.CREATED, change_source=source[:200], changed_by=by,
+            land_use=child.land_use, plan_no=child.plan_no, block_no=child.block_no, parcel_no=child.parcel_no,
+            stated_area_m2=child.stated_area_m2, district_id=district_id, zone_code=zone_code or "",
+        )
+        measure_in_place(parcel, municipality.metric_srid)
+        parcel.full_clean(exclude=["created_by_record", "retired_by_record", "changed_by", "district"])
+        children.append(parcel)
+    Parcel.objects.bulk_create(children)
+    _announce(municipality=municipality, operation="record", source=source,
+              boxes=boxes + [_box(p.geom) for p in children], created=len(children), retired=len(locked))
+    return children
 
 
 # Every join of the merge is a probe of a unique or spatial index (parcel code, id, row_no, zoning

@@ -27,7 +27,7 @@ class ParcelsChanged:
 
     municipality_id: int
     municipality_code: str
-    operation: str  # "import", "create", "update", "retire"
+    operation: str  # "import", "create", "update", "retire", "record" (a record applied: parents retired, children created)
     source: str
     created: int = 0
     updated: int = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from gisportal.serializers import (
@@ -115,19 +116,38 @@ class PlanSourceSerializer(serializers.Serializer):
     srid = serializers.IntegerField(source="source_srid")
 
 
+class SlaSerializer(serializers.Serializer):
+    """The plan's clock against its municipality's target (subdivision.sla)."""
+
+    target_days = serializers.IntegerField()
+    counting = serializers.CharField(help_text="calendar or working days")
+    days_used = serializers.IntegerField(help_text="days the plan has been with the municipality")
+    days_left = serializers.IntegerField(help_text="target minus days used; negative when late")
+    running = serializers.BooleanField(help_text="the plan is with the municipality now")
+    overdue = serializers.BooleanField(help_text="open and past the target")
+
+
 class PlanSerializer(serializers.Serializer):
-    """A plan as its list shows it: never the report."""
+    """A plan as its list shows it: never the report. ``context["clocks"]`` maps plan ids to their SLA clock."""
 
     id = serializers.IntegerField(source="pk")
     title = serializers.CharField()
-    status = serializers.CharField(help_text="draft, ...")
-    valid = serializers.BooleanField()
+    status = serializers.CharField(
+        help_text="draft, submitted, under_review, returned, resubmitted, approved, rejected or withdrawn")
+    valid = serializers.BooleanField(help_text="the current version has no error")
+    version = serializers.IntegerField(help_text="the current version")
+    plan_number = serializers.CharField(allow_null=True, help_text="given on approval")
     municipality = serializers.CharField(source="municipality.code")
+    office = serializers.CharField(source="office.code", allow_null=True, default=None)
     land_use = serializers.CharField()
     parents = serializers.SerializerMethodField()
     submitted_by = serializers.CharField(source="submitted_by.username")
+    assigned_to = serializers.CharField(source="assigned_to.username", allow_null=True, default=None)
     source = PlanSourceSerializer(source="*")
     created_at = IsoDateTimeField()
+    submitted_at = IsoDateTimeField(allow_null=True)
+    decided_at = IsoDateTimeField(allow_null=True)
+    sla = serializers.SerializerMethodField()
     summary = SummarySerializer()
     finding_counts = serializers.DictField(child=serializers.IntegerField())
     findings_total = serializers.IntegerField()
@@ -135,9 +155,64 @@ class PlanSerializer(serializers.Serializer):
     def get_parents(self, plan) -> list[str]:
         return sorted(p.parcel_code for p in plan.parents.all())
 
+    @extend_schema_field(SlaSerializer)
+    def get_sla(self, plan) -> dict:
+        return SlaSerializer(self.context["clocks"][plan.pk]).data
+
+
+class PlanEventSerializer(SourceOrderSerializer):
+    at = IsoDateTimeField()
+    actor = serializers.CharField(source="actor.username")
+    action = serializers.CharField(help_text="create, submit, assign, return, resubmit, approve, reject, withdraw")
+    from_status = serializers.CharField(allow_blank=True)
+    to_status = serializers.CharField()
+    version = serializers.IntegerField()
+    comment = serializers.CharField(allow_blank=True)
+
 
 class PlanDetailSerializer(PlanSerializer):
+    """A plan with its report, its history and the actions the caller may take (``context["actions"]``)."""
+
+    actions = serializers.SerializerMethodField()
+    history = PlanEventSerializer(many=True, source="history_events")
     report = ReportSerializer(help_text="at most 50 findings of each code; all of them at findings/")
+
+    def get_actions(self, plan) -> list[str]:
+        return self.context["actions"]
+
+
+class PlanVersionSerializer(SourceOrderSerializer):
+    number = serializers.IntegerField()
+    uploaded_by = serializers.CharField(source="uploaded_by.username")
+    created_at = IsoDateTimeField()
+    source = PlanSourceSerializer(source="*")
+    valid = serializers.BooleanField()
+    summary = SummarySerializer()
+    finding_counts = serializers.DictField(child=serializers.IntegerField())
+    findings_total = serializers.IntegerField()
+
+
+class PlanVersionDetailSerializer(PlanVersionSerializer):
+    report = ReportSerializer()
+
+
+class PlanActionSerializer(serializers.Serializer):
+    """The body of POST /api/plans/{id}/{action}/ (JSON or form)."""
+
+    comment = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
+                                    help_text="required to return or reject; at most 4,000 characters")
+    assignee = serializers.CharField(required=False, allow_blank=True,
+                                     help_text="assign: the planner's username (you when absent)")
+
+
+class PlanResubmitSerializer(PlanUploadSerializer):
+    """The multipart form of POST /api/plans/{id}/resubmit/: a new version of the file."""
+
+    municipality = None
+    parents = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
+                                    help_text="parent parcel codes; the plan's parents when absent")
+    land_use = None
+    comment = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
 
 
 class PlanPageSerializer(PageLinksSerializer):

@@ -26,22 +26,30 @@ from subdivision.engine import (
     TooComplex,
     validate,
 )
-from subdivision.models import Plan, PlanFeature, PlanFinding, PlanStatus
+from subdivision.models import (
+    Plan,
+    PlanEvent,
+    PlanFeature,
+    PlanFinding,
+    PlanStatus,
+    PlanVersion,
+    SurveyingOffice,
+)
 from subdivision.plan_context import (
     build_context,
     municipality_get,
     parents_get,
     parse_parent_codes,
 )
-from subdivision.plan_files import Limits, RawPlan, read_plan
+from subdivision.plan_files import Limits, RawFeature, RawPlan, read_plan
 
 LOCATION_PRECISION = 7
 # A report answer lists at most this many findings of each code; all of them page through /findings/.
 FINDINGS_PER_CODE = 50
 MAX_TITLE_CHARS = Plan._meta.get_field("title").max_length
-FINDING_COLUMNS = ("plan", "seq", "code", "severity", "message_en", "message_ar", "features", "features_total",
+FINDING_COLUMNS = ("plan", "version", "seq", "code", "severity", "message_en", "message_ar", "features", "features_total",
                    "value", "limit", "location")
-FEATURE_COLUMNS = ("plan", "index", "kind", "lot_no", "stated_area_m2", "area_m2", "land_use", "finding_codes",
+FEATURE_COLUMNS = ("plan", "version", "index", "kind", "lot_no", "stated_area_m2", "area_m2", "land_use", "finding_codes",
                    "geom")
 
 
@@ -75,11 +83,17 @@ def plan_check(*, upload, filename: str, municipality: str, parents: str, srid: 
     budget = budget or Budget(settings.PLAN_VALIDATION_BUDGET_S)
     place = municipality_get(municipality)
     parent_parcels = parents_get(place, parse_parent_codes(parents))
+    raw = read_plan(upload, filename=filename, srid=srid, limits=upload_limits(),
+                    dxf_layers=settings.PLAN_DXF_LAYERS or None)
+    return check_raw(raw, municipality=place, parents=parent_parcels, land_use=land_use, budget=budget)
+
+
+def check_raw(raw: RawPlan, *, municipality: Municipality, parents: list[Parcel], land_use: str,
+              budget: Budget) -> PlanCheck:
+    """Place a plan read from a file (or from storage) among the registry's parcels and validate it."""
     try:
-        raw = read_plan(upload, filename=filename, srid=srid, limits=upload_limits(),
-                        dxf_layers=settings.PLAN_DXF_LAYERS or None)
         budget.check("reading the file")
-        context = build_context(raw=raw, municipality=place, parents=parent_parcels, land_use=land_use)
+        context = build_context(raw=raw, municipality=municipality, parents=parents, land_use=land_use)
         budget.check("loading the parcels and streets around the plan")
         report = validate(context, budget=budget)
     except BudgetExceeded as exc:
@@ -88,7 +102,7 @@ def plan_check(*, upload, filename: str, municipality: str, parents: str, srid: 
             "makes it slow (features stacked on each other, huge polygons)") from None
     except TooComplex as exc:
         raise PlanTooComplex(f"file: {exc}") from None
-    return PlanCheck(place, parent_parcels, raw, context, report, land_use)
+    return PlanCheck(municipality, parents, raw, context, report, land_use)
 
 
 def locations_geojson(geoms: list, metric_srid: int) -> list[str | None]:
@@ -166,7 +180,7 @@ def plan_validate(*, user, **upload) -> dict:
     return report_json(check, finding_rows(check.report.findings, check.municipality.metric_srid))
 
 
-def _title(raw: str | None) -> str:
+def clean_title(raw: str | None) -> str:
     title = (raw or "").strip()
     if not title:
         raise InvalidParameter("title: a plan needs a title")
@@ -190,25 +204,49 @@ def _feature_codes(findings: list[dict]) -> dict[str, list[str]]:
     return {label: sorted(codes) for label, codes in by_label.items()}
 
 
+def _office_of_uploader(user) -> SurveyingOffice:
+    office = SurveyingOffice.objects.filter(members__user=user).first()
+    if office is None and not user.is_superuser:
+        raise Forbidden("you belong to no surveying office: an administrator must add you to one before you "
+                        "upload plans")
+    return office
+
+
 @transaction.atomic
 def plan_create(*, user, title: str, **upload) -> Plan:
-    """Store an uploaded plan as a draft, with its features, every finding and a capped report."""
+    """Store an uploaded plan as a draft of the uploader's office: version 1, with its features, every
+    finding and a capped report, and the first event of its history."""
     _require_surveyor(user)
-    title = _title(title)
+    title = clean_title(title)
+    office = _office_of_uploader(user)
     check = plan_check(**upload)
-    findings = finding_rows(check.report.findings, check.municipality.metric_srid)
-    report = report_json(check, findings)
     plan = Plan.objects.create(
-        municipality=check.municipality, title=title, land_use=check.land_use, submitted_by=user,
+        municipality=check.municipality, title=title, land_use=check.land_use, submitted_by=user, office=office,
         source_name=upload["filename"][:255], source_format=check.raw.format, source_srid=check.raw.srid,
-        valid=check.report.valid, summary=report["summary"], finding_counts=report["finding_counts"],
-        findings_total=report["findings_total"], report=report, status=PlanStatus.DRAFT,
+        status=PlanStatus.DRAFT, version=1,
     )
-    plan.report["findings_url"] = f"/api/plans/{plan.pk}/findings/"
-    plan.save(update_fields=["report"])
     plan.parents.set(check.parents)
+    version_store(plan=plan, number=1, check=check, user=user, filename=upload["filename"])
+    PlanEvent.objects.create(plan=plan, at=plan.created_at, actor=user, action="create", from_status="",
+                             to_status=PlanStatus.DRAFT, version=1)
+    return plan
+
+
+def version_store(*, plan: Plan, number: int, check: PlanCheck, user, filename: str) -> PlanVersion:
+    """Store version NUMBER of PLAN: its features, every finding, its report; the plan shows it as current."""
+    findings = finding_rows(check.report.findings, check.municipality.metric_srid)
+    report = report_json(check, findings, findings_url=f"/api/plans/{plan.pk}/findings/")
+    listed = {"valid": check.report.valid, "summary": report["summary"], "finding_counts": report["finding_counts"],
+              "findings_total": report["findings_total"], "report": report}
+    version = PlanVersion.objects.create(
+        plan=plan, number=number, uploaded_by=user, source_name=filename[:255], source_format=check.raw.format,
+        source_srid=check.raw.srid, **listed)
+    for name, value in {**listed, "version": number, "source_name": filename[:255],
+                        "source_format": check.raw.format, "source_srid": check.raw.srid}.items():
+        setattr(plan, name, value)
+    plan.save()
     copy_rows(PlanFinding, FINDING_COLUMNS, (
-        (plan.pk, i, f["code"], f["severity"], f["message_en"], f["message_ar"], json_text(f["features"]),
+        (plan.pk, number, i, f["code"], f["severity"], f["message_en"], f["message_ar"], json_text(f["features"]),
          f.get("features_total"), f["value"], f["limit"], f["location"])
         for i, f in enumerate(findings)), text_columns=("message_en", "message_ar"))
     codes = _feature_codes(findings)
@@ -218,8 +256,25 @@ def plan_create(*, user, title: str, **upload) -> Plan:
     metric_areas = shapely.area(_array([f.geom for f in check.context.features]))
     codes_text = {label: json_text(found) for label, found in codes.items()}
     copy_rows(PlanFeature, FEATURE_COLUMNS, (
-        (plan.pk, f.index, f.kind, f.lot_no or "", f.stated_area, round(float(area), 2), f.land_use or "",
+        (plan.pk, number, f.index, f.kind, f.lot_no or "", f.stated_area, round(float(area), 2), f.land_use or "",
          codes_text.get(c.label, "[]"), ewkb_hex(wkb, storage))
         for f, c, wkb, area in zip(check.raw.features, check.context.features, stored, metric_areas)
     ), text_columns=("kind", "lot_no", "land_use"))
-    return plan
+    return version
+
+
+def stored_plan(plan: Plan) -> RawPlan:
+    """Return the current version of PLAN as the readers would give it, from its stored features."""
+    rows = plan.features.filter(version=plan.version).order_by("index").values_list(
+        "kind", "lot_no", "geom", "stated_area_m2", "land_use", "index")
+    features = tuple(
+        RawFeature(kind=kind, lot_no=lot_no or None, geom=shapely.from_wkb(bytes(geom.wkb)), stated_area=stated,
+                   land_use=land_use or None, index=index)
+        for kind, lot_no, geom, stated, land_use, index in rows)
+    return RawPlan(format="stored", srid=settings.STORAGE_SRID, features=features)
+
+
+def revalidate(plan: Plan, parents: list[Parcel]) -> PlanCheck:
+    """Validate the plan's current version again, against the registry as it is now."""
+    return check_raw(stored_plan(plan), municipality=plan.municipality, parents=parents, land_use=plan.land_use,
+                     budget=Budget(settings.PLAN_VALIDATION_BUDGET_S))

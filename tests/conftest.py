@@ -88,8 +88,10 @@ def planner(db):
     from django.contrib.auth import get_user_model
 
     from gisportal.accounts.services import demo_accounts_ensure
+    from subdivision.demo import demo_workflow_ensure
 
     demo_accounts_ensure()
+    demo_workflow_ensure()  # a planner of every municipality there is when the fixture runs
     return get_user_model().objects.get(username="planner")
 
 
@@ -98,6 +100,8 @@ def surveyor(db):
     from django.contrib.auth import get_user_model
 
     from gisportal.accounts.services import demo_accounts_ensure
+    from subdivision.demo import demo_workflow_ensure
 
     demo_accounts_ensure()
+    demo_workflow_ensure()  # in the demo surveying office
     return get_user_model().objects.get(username="surveyor")

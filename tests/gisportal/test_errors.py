@@ -20,7 +20,7 @@ CODES = {
     "PlanFileInvalid": 400, "PlanFileCorrupt": 400, "PlanFileEmpty": 400, "PlanFileUnsafe": 400,
     "PlanFileCrsMissing": 400, "PlanFileCrsUnknown": 400, "PlanFileBadCoordinates": 400,
     "PlanFileBadAttribute": 400, "PlanFileDxfLayersUnmapped": 400, "PlanFileTooLarge": 413,
-    "PlanFileUnsupportedFormat": 415, "PlanTooComplex": 422, "PlanOutOfArea": 422,
+    "PlanFileUnsupportedFormat": 415, "PlanTooComplex": 422, "PlanOutOfArea": 422, "PlanInvalid": 409,
 }
 
 

@@ -167,3 +167,40 @@ def test_every_answer_fits_its_response_schema(schema, api_client, planner, surv
     fits("/api/parcels/{municipality}/{parcel_code}/", "get", api_client.get("/api/parcels/RUH/82-1-1/"))
     fits("/api/parcels/{municipality}/{parcel_code}/history/", "get",
          api_client.get("/api/parcels/RUH/82-1-1/history/"))
+
+
+@pytest.mark.django_db
+def test_workflow_answers_fit_their_response_schema(schema, api_client, planner, surveyor):
+    from subdivision.models import MunicipalityPlanner
+    from tests.subdivision.valid_plans import plan_geojson
+
+    municipality = riyadh()
+    MunicipalityPlanner.objects.create(user=planner, municipality=municipality)
+    make_parcel(municipality, "P-1", rect(0, 0, 88, 40))
+
+    def fits(path, method, response, status=200, media="application/json"):
+        assert response.status_code == status, response.content
+        assert_fits(schema, response_schema(schema, path, method, status, media), response.json(), path)
+
+    def upload(url, **fields):
+        return api_client.post(url, {"file": SimpleUploadedFile("plan.geojson", plan_geojson(**fields)),
+                                     "municipality": "RUH", "parents": "P-1", "title": "Plan"}, format="multipart")
+
+    api_client.force_authenticate(surveyor)
+    plan_id = upload("/api/plans/").json()["id"]
+    fits("/api/plans/{plan_id}/submit/", "post", api_client.post(f"/api/plans/{plan_id}/submit/"))
+    api_client.force_authenticate(planner)
+    fits("/api/plans/{plan_id}/assign/", "post", api_client.post(f"/api/plans/{plan_id}/assign/"))
+    fits("/api/plans/{plan_id}/return/", "post",
+         api_client.post(f"/api/plans/{plan_id}/return/", {"comment": "lot 1"}, format="json"))
+    fits("/api/plans/{plan_id}/approve/", "post", api_client.post(f"/api/plans/{plan_id}/approve/"), 409)
+    api_client.force_authenticate(surveyor)
+    fits("/api/plans/{plan_id}/resubmit/", "post", upload(f"/api/plans/{plan_id}/resubmit/", widths=(24, 20, 22, 22)))
+    api_client.force_authenticate(planner)
+    fits("/api/plans/{plan_id}/versions/", "get", api_client.get(f"/api/plans/{plan_id}/versions/"))
+    fits("/api/plans/{plan_id}/versions/{number}/", "get", api_client.get(f"/api/plans/{plan_id}/versions/1/"))
+    fits("/api/plans/{plan_id}/versions/{number}/diff/", "get",
+         api_client.get(f"/api/plans/{plan_id}/versions/2/diff/"))
+    fits("/api/plans/{plan_id}/history/", "get", api_client.get(f"/api/plans/{plan_id}/history/"))
+    fits("/api/plans/", "get", api_client.get("/api/plans/", {"overdue": "false", "status": "resubmitted"}))
+    fits("/api/plans/{plan_id}/approve/", "post", api_client.post(f"/api/plans/{plan_id}/approve/"))

@@ -132,7 +132,7 @@ def test_features_are_paged_and_carry_their_finding_codes(as_surveyor, many_find
     assert response.status_code == 400 and response.json()["detail"].startswith("page_size:")
 
 
-def test_the_plan_list_reads_summaries_never_reports(api_client, planner, many_findings_plan):
+def test_the_plan_list_reads_summaries_never_reports(api_client, many_findings_plan, planner):
     api_client.force_authenticate(planner)
     with CaptureQueriesContext(connection) as queries:
         body = api_client.get("/api/plans/").json()
