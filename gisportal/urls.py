@@ -27,6 +27,8 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", permission_classes=[],
                                                     template_name="gisportal/redoc.html"), name="api-redoc"),
     path("api/me/", me, name="me"),
+    # The building-permit feed lives in subdivision (its rule sets); parcels imports nothing of it.
+    path("api/parcels/<str:municipality>/<str:parcel_code>/", include("subdivision.permits.urls")),
     path("api/parcels/", include("parcels.urls")),
     path("api/plans/", include("subdivision.urls")),
     path("api/stats/", include("subdivision.stats_urls")),
