@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 PG_VERSION ?= 15
 APT_PACKAGES := postgresql-$(PG_VERSION) postgresql-$(PG_VERSION)-postgis-3 gdal-bin libgeos-c1v5 libproj25 proj-bin binutils redis-server \
-	fonts-noto-core fonts-dejavu-core poppler-utils
+	fonts-noto-core fonts-dejavu-core poppler-utils gettext chromium
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -21,7 +21,7 @@ SECRET_KEY := $(shell mkdir -p var && { [ -s var/secret_key ] || (umask 077; $(P
 endif
 export SECRET_KEY
 
-.PHONY: help run test stop deps venv db redis migrate demo serve bench cambridge clean-db style-spec
+.PHONY: help run test stop deps venv db redis migrate demo serve bench cambridge clean-db style-spec web-assets
 
 help:
 	@echo "make run    install what is missing, start PostGIS under var/, migrate, load the demo city, serve on http://$(HOST):$(PORT)"
@@ -71,7 +71,7 @@ else
 	@scripts/redis.sh start
 endif
 
-migrate: venv db redis
+migrate: venv db redis web-assets
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py ensure_demo_accounts
 	$(PY) manage.py collectstatic --noinput -v 0
@@ -117,6 +117,31 @@ $(STYLE_SPEC)/node_modules/.installed: $(STYLE_SPEC)/package-lock.json
 	  (cd $(STYLE_SPEC) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) && touch $@ \
 	  || echo "style-spec: npm ci failed; the style validation tests will skip"; \
 	else echo "style-spec: npm not found; the style validation tests will skip"; fi
+
+# The web map's assets: MapLibre GL JS and its RTL text plugin from npm (pinned in the lockfile),
+# copied where the static files are collected from; the labels' glyph PBFs rendered from Debian's
+# Noto fonts; the Arabic catalogue compiled. Debian's nodejs and npm are installed when node is missing.
+WEB := gisportal/web
+WEB_VENDOR := $(WEB)/static/web/vendor
+web-assets: venv $(WEB_VENDOR)/.installed $(WEB)/glyphs/.built $(WEB)/locale/ar/LC_MESSAGES/django.mo
+$(WEB_VENDOR)/.installed: $(WEB)/frontend/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm; \
+	  else echo "npm is missing: sudo apt-get install -y --no-install-recommends nodejs npm"; exit 1; fi; \
+	fi
+	cd $(WEB)/frontend && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@mkdir -p $(WEB_VENDOR)
+	cp $(WEB)/frontend/node_modules/maplibre-gl/dist/maplibre-gl.mjs \
+	   $(WEB)/frontend/node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs \
+	   $(WEB)/frontend/node_modules/maplibre-gl/dist/maplibre-gl.css \
+	   $(WEB)/frontend/node_modules/maplibre-gl/LICENSE.txt \
+	   $(WEB)/frontend/node_modules/@mapbox/mapbox-gl-rtl-text/dist/mapbox-gl-rtl-text.js $(WEB_VENDOR)/
+	@touch $@
+$(WEB)/glyphs/.built: $(WEB)/glyphs.py
+	$(PY) manage.py build_glyphs
+	@touch $@
+$(WEB)/locale/ar/LC_MESSAGES/django.mo: $(WEB)/locale/ar/LC_MESSAGES/django.po
+	cd $(WEB) && ../../$(PY) ../../manage.py compilemessages -l ar -v 0
 
 stop:
 	@if [ -f var/run/gunicorn.pid ] && kill -0 $$(cat var/run/gunicorn.pid) 2>/dev/null; then \

@@ -141,6 +141,8 @@ def prepare(checkout: Checkout, workdir: Path, n_grid: int) -> str:
         parents.write_bytes(parents_file(n_grid))
     checkout.manage("import_parcels", str(parents), "--municipality", "HOST", "--create-municipality",
                     "--name", "Hostile bench", "--code-field", "code", "--no-progress")
+    if (checkout.path / "subdivision" / "management" / "commands" / "ensure_demo_workflow.py").exists():
+        checkout.manage("ensure_demo_workflow")  # surveyors upload for an office since the approval workflow
     return checkout.manage("api_token", "surveyor").split()[-1]
 
 

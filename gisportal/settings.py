@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "subdivision",
     "layers",
     "gisserver",  # WFS 2.0 at /wfs (layers/wfs): its capabilities templates and tags
+    "gisportal.web",  # the web pages: map, plans, dashboard, log-in (after the apps whose templates it may override)
 ]
 
 MIDDLEWARE = [
@@ -87,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of the web pages: the cookie set by set_language, else Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -112,6 +115,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "gisportal.web.context_processors.navigation",
             ],
         },
     },
@@ -225,7 +229,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+# The web pages' log-in; the admin keeps its own (/admin/login/).
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:map"
+LOGOUT_REDIRECT_URL = None
 
 # Log-in throttling (django-axes): after GISPORTAL_LOGIN_FAILURE_LIMIT failed log-ins for one
 # username from one IP address, that pair is locked out for GISPORTAL_LOGIN_COOLOFF_MINUTES (429),
@@ -268,6 +275,8 @@ SPECTACULAR_SETTINGS = {
 # ---- i18n, static -----------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ar", "العربية")]
+# The web pages' catalogue first: its words win over the admin's for the same English ("Log in").
+LOCALE_PATHS = [BASE_DIR / "gisportal" / "web" / "locale"]
 TIME_ZONE = os.environ.get("GISPORTAL_TIME_ZONE", "Asia/Riyadh")
 USE_I18N = True
 USE_TZ = True

@@ -29,8 +29,12 @@ urlpatterns = [
     path("api/me/", me, name="me"),
     # The building-permit feed lives in subdivision (its rule sets); parcels imports nothing of it.
     path("api/parcels/<str:municipality>/<str:parcel_code>/", include("subdivision.permits.urls")),
+    path("api/parcels/<str:municipality>/<str:parcel_code>/", include("subdivision.layout.urls")),
     path("api/parcels/", include("parcels.urls")),
     path("api/plans/", include("subdivision.urls")),
     path("api/stats/", include("subdivision.stats_urls")),
     path("", include("layers.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the web pages' language switch
+    # The web pages last: "/" is the map.
+    path("", include("gisportal.web.urls")),
 ]

@@ -1,20 +1,26 @@
 """Bulk import of parcels from any GDAL source: upsert by parcel code, with full history.
 
-The source is read in chunks (CHUNK_ROWS features), so memory stays flat whatever its size. A
-thread reads and prepares the next chunk (pyogrio, shapely, pyproj: they release the GIL) while
-PostgreSQL ingests this one: COPY into a temporary table, then the set-based merge of
-parcels.services.ParcelBulkWrite (created, updated with a new version, or unchanged). One
-transaction for the whole import: bad input writes nothing.
+The source is read in chunks (CHUNK_ROWS features), so memory stays flat whatever its size.
+Reader processes read and prepare the next chunks (pyogrio, pyproj, shapely) while PostgreSQL
+ingests this one: processes, not threads, because most of that work holds the GIL (measured: two
+threads prepared no faster than one). A chunk is encoded column by column in PostgreSQL's binary COPY
+format (gisportal.copy) and written by parcels.services.ParcelBulkWrite: created, updated with a
+new version, or unchanged. One transaction for the whole import: bad input writes nothing.
 """
 
 from __future__ import annotations
 
 import csv
-import io
+import ctypes
+import itertools
+import multiprocessing
 import os
 import re
+import signal
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,13 +28,14 @@ from pathlib import Path
 import numpy as np
 import shapely
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from tqdm import tqdm
 
 from gisportal import crs
+from gisportal.copy import bytes_fields, float8_fields, text_fields
 from parcels.geometry import check_polygons
 from parcels.models import LandUse, Municipality, Parcel, ParcelStatus
-from parcels.services import ParcelBulkWrite
+from parcels.services import ChunkEncoder, EncodedChunk, ParcelBulkWrite
 from parcels.sources import SourceError, SourceInfo, SourceTable, open_source
 from parcels.values import number_column, text_column
 
@@ -50,10 +57,9 @@ CODE_MAX_LENGTH = 64
 # the registry can hold, and cutting it would change what the source says).
 TEXT_MAX_LENGTH = {"plan_no": 32, "block_no": 32, "parcel_no": 32, "zone_code": 32}
 CHUNK_ROWS = 25_000
-COPY_COLUMNS = ("row_no, parcel_code, plan_no, block_no, parcel_no, district_code, land_use, zone_code, "
-                "stated_area, area_m2, perimeter_m, geom")
-COPY_SQL = (f"COPY parcel_stage ({COPY_COLUMNS}) FROM STDIN WITH (FORMAT csv, "
-            "FORCE_NOT_NULL (parcel_code, plan_no, block_no, parcel_no, district_code, land_use, zone_code))")
+# Chunks prepared at once, one reader process each: with PostgreSQL beside them they keep both
+# cores of a small server busy. A source that fits in the first chunk is read in this process.
+READERS = 2
 
 
 @dataclass
@@ -111,22 +117,20 @@ def field_mapping(table: SourceTable | SourceInfo, *, code_field: str | None, fi
 
 @dataclass
 class _Prepared:
-    """One chunk, checked and ready to COPY: built in the reader thread."""
+    """One chunk, checked and encoded for binary COPY: built in a reader process."""
 
     start: int
     read: int
-    csv_text: str
-    kept: int
+    kept: EncodedChunk  # the rows kept, encoded for ParcelBulkWrite
     repaired: int
     rejects: list[tuple[int, str, str, str]]  # (row, code, reason, wkt)
     hull: shapely.Geometry | None
     repaired_rows: set[int]  # rows kept after a repair (a later duplicate check may still refuse them)
-    source_geoms: np.ndarray  # the chunk's geometries as read, for the WKT of rows refused later
 
 
 class _Preparer:
-    """Turn source chunks into COPY text. Codes repeated in the file are refused by the database
-    (ParcelBulkWrite.refuse_duplicates), so nothing here grows with the file."""
+    """Turn source chunks into rows encoded for ParcelBulkWrite, column by column. Codes repeated in
+    the file are refused by the database (ParcelBulkWrite), so nothing here grows with the file."""
 
     def __init__(self, *, mapping: dict[str, str], municipality: Municipality, source_srid: int,
                  retired: set[str], want_hull: bool = False):
@@ -135,10 +139,9 @@ class _Preparer:
         self.metric_srid = municipality.metric_srid
         self.storage = settings.STORAGE_SRID
 
-    def __call__(self, start: int, table: SourceTable) -> _Prepared:
+    def __call__(self, start: int, table: SourceTable, encoder: ChunkEncoder) -> _Prepared:
         n, storage, mapping = len(table), self.storage, self.mapping
-        geoms = crs.transform(table.geoms, table.srid, storage)
-        checked = check_polygons(geoms, srid=storage, metric_srid=self.metric_srid)
+        geoms, repaired = self._checked_geometries(crs.transform(table.geoms, table.srid, storage))
         hull = None
         if self.want_hull:
             # One linestring through every vertex: the same hull as their multipoint, ~10x faster to build.
@@ -158,50 +161,82 @@ class _Preparer:
         for target, values in (("plan_no", plans), ("block_no", blocks), ("parcel_no", numbers),
                                ("zone_code", zones)):
             limit = TEXT_MAX_LENGTH[target]
+            if max(map(len, values), default=0) <= limit:
+                continue
             for i, value in enumerate(values):
                 if len(value) > limit:
                     raise SourceError(f"row {start + i + 1}: {target} {value[:40]!r} is longer than {limit} "
                                       f"characters (field {mapping[target]!r}); nothing was imported")
 
-        rows, kept_geoms, rejects, repaired_rows = [], [], [], set()
-        retired = self.retired
-        for i, result in enumerate(checked):
-            code, row_no = codes[i], start + i + 1
-            land_use = uses[i].lower().replace(" ", "_") or LandUse.RESIDENTIAL.value
-            reason = None
-            if not code or code.strip("-") == "":
-                reason = "missing parcel code"
-            elif len(code) > CODE_MAX_LENGTH or not _url_safe(code):
-                reason = f"parcel code {code!r} is not URL-safe (letters, digits, '.', '_', '-'; at most 64)"
-            elif code in retired:
-                reason = f"parcel {code!r} is retired; a retired parcel is never changed by an import"
-            elif land_use not in LAND_USES:
-                reason = f"unknown land use {land_use!r}; expected one of {', '.join(sorted(LAND_USES))}"
-            elif result.geom is None:
-                reason = result.reason
-            if reason:
-                geom = table.geoms[i]
-                rejects.append((row_no, code, reason,
-                                "" if geom is None else shapely.to_wkt(geom, rounding_precision=9)))
-                continue
-            if result.repaired:
-                repaired_rows.add(row_no)
-            rows.append((row_no, code, plans[i], blocks[i], numbers[i], districts[i], land_use, zones[i], areas[i]))
-            kept_geoms.append(result.geom)
+        # Most rows pass every check: test them as whole columns, and explain only the others.
+        land_use_of = {use: use.lower().replace(" ", "_") or LandUse.RESIDENTIAL.value for use in set(uses)}
+        land_uses = [land_use_of[use] for use in uses]
+        retired, url_safe = self.retired, _URL_SAFE.fullmatch
+        ok = np.fromiter((len(code) <= CODE_MAX_LENGTH and url_safe(code) is not None and code not in retired
+                          for code in codes), dtype=bool, count=n)
+        ok &= np.fromiter((use in LAND_USES for use in land_uses), dtype=bool, count=n)
+        ok &= np.fromiter((not isinstance(g, str) for g in geoms), dtype=bool, count=n)
+        rejects = []
+        for i in np.flatnonzero(~ok).tolist():
+            code, geom = codes[i], table.geoms[i]
+            rejects.append((start + i + 1, code, self._reason(code, land_uses[i], geoms[i]),
+                            "" if geom is None else shapely.to_wkt(geom, rounding_precision=9)))
+        kept_index = np.flatnonzero(ok)
+        kept = np.array([geoms[i] for i in kept_index.tolist()], dtype=object)
+        repaired_rows = {start + i + 1 for i in kept_index[repaired[kept_index]].tolist()}
 
-        kept = np.array(kept_geoms, dtype=object)
+        every = len(kept_index) == n
+
+        def pick(values: list) -> list:
+            return values if every else [values[i] for i in kept_index.tolist()]
+
         # Measurements in the municipality's metric CRS, vectorised (same PROJ pipeline as ST_Transform).
         metric = crs.transform(kept, storage, self.metric_srid)
-        areas_m2, perimeters = shapely.area(metric).tolist(), shapely.length(metric).tolist()
-        # Binary WKB then bytes.hex(): GEOS's hex writer is ~5x slower.
-        prefix = f"SRID={storage};"
-        wkb = [prefix + b.hex() for b in shapely.to_wkb(kept, include_srid=False).tolist()]
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(
-            (*row, area, perim, hexwkb) for row, area, perim, hexwkb in zip(rows, areas_m2, perimeters, wkb))
-        return _Prepared(start=start, read=n, csv_text=buffer.getvalue(), kept=len(rows),
-                         repaired=len(repaired_rows), rejects=rejects, hull=hull, repaired_rows=repaired_rows,
-                         source_geoms=table.geoms)
+        fields = {
+            "parcel_code": text_fields(pick(codes)), "plan_no": text_fields(pick(plans)),
+            "block_no": text_fields(pick(blocks)), "parcel_no": text_fields(pick(numbers)),
+            "district_code": text_fields(pick(districts)), "land_use": text_fields(pick(land_uses)),
+            "zone_code": text_fields(pick(zones)), "stated_area": float8_fields(pick(areas)),
+            "area_m2": float8_fields(shapely.area(metric)), "perimeter_m": float8_fields(shapely.length(metric)),
+            # WKB without an SRID: the column's SRID applies.
+            "geom": bytes_fields(shapely.to_wkb(kept).tolist()),
+        }
+        encoded = encoder.encode(row_nos=kept_index + (start + 1), fields=fields,
+                                 boxes=shapely.bounds(kept).reshape(-1, 4))
+        return _Prepared(start=start, read=n, kept=encoded, repaired=len(repaired_rows), rejects=rejects, hull=hull,
+                         repaired_rows=repaired_rows)
+
+    def _checked_geometries(self, geoms: np.ndarray) -> tuple[list, np.ndarray]:
+        """Return each geometry as a valid MultiPolygon or the reason it is refused (a str), and
+        which were repaired. Valid polygons, nearly all of them, are told apart in a few vectorised
+        calls; check_polygons looks at the rest."""
+        type_id = shapely.get_type_id(geoms)
+        fine = (type_id == 3) | (type_id == 6)
+        fine[fine] = ~shapely.is_empty(geoms[fine])
+        fine[fine] = shapely.is_valid(geoms[fine])  # False for NaN or infinite coordinates
+        result = geoms.copy()
+        single = fine & (type_id == 3)
+        if single.any():
+            result[single] = shapely.multipolygons(geoms[single], indices=np.arange(int(single.sum())))
+        repaired = np.zeros(len(geoms), dtype=bool)
+        others = np.flatnonzero(~fine)
+        if len(others):
+            for i, checked in zip(others.tolist(), check_polygons(geoms[others], srid=self.storage,
+                                                                   metric_srid=self.metric_srid)):
+                result[i] = checked.geom if checked.geom is not None else checked.reason
+                repaired[i] = checked.repaired
+        return result.tolist(), repaired
+
+    def _reason(self, code: str, land_use: str, geom) -> str:
+        if not code or code.strip("-") == "":
+            return "missing parcel code"
+        if len(code) > CODE_MAX_LENGTH or not _url_safe(code):
+            return f"parcel code {code!r} is not URL-safe (letters, digits, '.', '_', '-'; at most 64)"
+        if code in self.retired:
+            return f"parcel {code!r} is retired; a retired parcel is never changed by an import"
+        if land_use not in LAND_USES:
+            return f"unknown land use {land_use!r}; expected one of {', '.join(sorted(LAND_USES))}"
+        return geom  # the geometry's reason
 
 
 def import_parcels(
@@ -237,43 +272,48 @@ def import_parcels(
     chunk_rows = max(1, int(chunk_rows))
     columns = sorted(set(mapping.values()))
 
-    def load(start: int) -> _Prepared:
-        return prepare(start, source.read(start, chunk_rows, columns=columns))
-
     target = _rejects_target(path, rejects_path)
     rejects_file = tempfile.NamedTemporaryFile("w", newline="", encoding="utf-8", delete=False,
                                                dir=target.parent, prefix=".", suffix=".part")
     rejects_writer = csv.writer(rejects_file)
     rejects_writer.writerow(["row", "parcel_code", "reason", "wkt"])
-    hulls = []
-    bar = tqdm(total=source.count, unit=" rows", unit_scale=True, desc="importing parcels", disable=not progress,
-               dynamic_ncols=True)
+    hulls, bar = [], None
     try:
-        # One reader thread: it prepares chunk k+1 while this thread has PostgreSQL merge chunk k.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parcel-reader") as pool, \
+        # Reader processes prepare the next chunks while this process has PostgreSQL write chunk k.
+        # They are forked before the progress bar starts its thread: a fork copies no thread.
+        readers = _Readers(_Reader(source=source, prepare=prepare, columns=columns),
+                           processes=READERS if source.count > next(chunk_plan(source.count, chunk_rows))[1] else 0)
+        bar = tqdm(total=source.count, unit=" rows", unit_scale=True, desc="importing parcels",
+                   disable=not progress, dynamic_ncols=True)
+        with readers, \
                 transaction.atomic(), \
                 ParcelBulkWrite(municipality=municipality, source=f"import {os.path.basename(path)}", at=at,
-                                by=by) as bulk:
+                                by=by, zone_by_overlay="zone_code" not in mapping) as bulk:
             bulk.create_stage()
-            # Chunks follow each other until one comes back short: a driver's feature count is only
-            # used to read ahead, so an under-count never drops rows.
-            pending = pool.submit(load, 0)
-            while pending is not None:
-                chunk = pending.result()
-                following = chunk.start + chunk_rows
-                pending = pool.submit(load, following) if chunk.read == chunk_rows else None
+            # Chunks follow each other until one comes back short: the driver's feature count only
+            # shapes the plan, so an under-count never drops rows (a chunk read past the end is empty).
+            plan = chunk_plan(source.count, chunk_rows)
+            pending = deque()
+            for start, rows in itertools.islice(plan, max(1, READERS)):
+                pending.append((rows, readers.submit(start, rows, bulk.encoder)))
+            while pending:
+                rows, future = pending.popleft()
+                chunk = future.result()
+                if chunk.read == rows:
+                    start, rows = next(plan)
+                    pending.append((rows, readers.submit(start, rows, bulk.encoder)))
+                else:
+                    pending.clear()  # past the end: those chunks are empty
                 if chunk.read == 0:
                     break
-                with connection.cursor() as cursor:
-                    cursor.cursor.copy_expert(COPY_SQL, io.StringIO(chunk.csv_text), size=1 << 20)
                 rejects = list(chunk.rejects)
                 repaired = chunk.repaired
-                for row_no, code, first_row in bulk.refuse_duplicates():
-                    geom = chunk.source_geoms[row_no - chunk.start - 1]
+                duplicates = bulk.write_chunk(chunk.kept)
+                for row_no, code, first_row in duplicates:  # rare: their geometries are read again
+                    geom = source.read(row_no - 1, 1, columns=[]).geoms[0]
                     rejects.append((row_no, code, f"duplicate parcel code {code!r} (first at row {first_row})",
                                     "" if geom is None else shapely.to_wkt(geom, rounding_precision=9)))
                     repaired -= row_no in chunk.repaired_rows
-                bulk.merge_stage(zone_by_overlay="zone_code" not in mapping)
                 summary.read += chunk.read
                 summary.repaired += repaired
                 for row_no, code, reason, wkt in sorted(rejects):
@@ -295,11 +335,101 @@ def import_parcels(
         os.unlink(rejects_file.name)
         raise
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     summary.unchanged = summary.read - summary.rejected - summary.created - summary.updated
     if hulls:
         summary.hull = shapely.convex_hull(shapely.GeometryCollection(hulls))
     return summary
+
+
+def chunk_plan(count: int, chunk_rows: int) -> Iterator[tuple[int, int]]:
+    """Yield (first row, rows) of each chunk to read, without end: small chunks first, so PostgreSQL
+    starts within a fraction of a chunk's preparation, and the last COUNT rows split in smaller
+    chunks, so little is left for PostgreSQL once the readers are done.
+
+    >>> list(itertools.islice(chunk_plan(100_000, 25_000), 8))  # doctest: +NORMALIZE_WHITESPACE
+    [(0, 3125), (3125, 6250), (9375, 12500), (21875, 25000), (46875, 25000), (71875, 14062),
+     (85937, 7031), (92968, 3516)]
+    """
+    smallest = max(1, chunk_rows // 8)
+    start, rows = 0, smallest
+    while True:
+        remaining = count - start
+        if remaining > 0:
+            rows = max(smallest, min(rows, remaining // 2 if remaining < 2 * chunk_rows else chunk_rows))
+        else:
+            rows = chunk_rows
+        yield start, rows
+        start += rows
+        rows = min(2 * rows, chunk_rows)
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """What a reader needs to read and prepare any chunk of the source."""
+
+    source: SourceInfo
+    prepare: _Preparer
+    columns: list[str]
+
+    def __call__(self, start: int, rows: int, encoder: ChunkEncoder) -> _Prepared:
+        return self.prepare(start, self.source.read(start, rows, columns=self.columns), encoder)
+
+
+_reader_of_this_process: _Reader | None = None
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def _start_reader(reader: _Reader, parent: int) -> None:
+    global _reader_of_this_process
+    _reader_of_this_process = reader
+    # A reader must not outlive an import whose process is killed: it waits on a pipe that its
+    # own inherited copy keeps open, so it would never see the end. Linux ends it with its parent.
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (AttributeError, OSError):  # not Linux
+        pass
+    if os.getppid() != parent:  # the parent died before that was set
+        os._exit(1)
+
+
+def _read_chunk(start: int, rows: int, encoder: ChunkEncoder) -> _Prepared:
+    return _reader_of_this_process(start, rows, encoder)
+
+
+class _Readers:
+    """Chunks prepared by PROCESSES forked reader processes (0: in this process, when asked).
+
+    Forked, not spawned: a reader starts in milliseconds with Django and the libraries already
+    loaded, and is handed the _Reader without pickling; only start rows go to it and prepared
+    chunks come back. It never touches the database connection it inherits, and leaves with
+    os._exit (multiprocessing's way), which closes nothing of the parent's.
+    """
+
+    def __init__(self, reader: _Reader, *, processes: int):
+        self.reader, self.pool = reader, None
+        if processes:
+            self.pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=_start_reader, initargs=(reader, os.getpid()))
+            self.pool.submit(int).result()  # fork them now, while this process has no other thread
+
+    def submit(self, start: int, rows: int, encoder: ChunkEncoder) -> Future:
+        if self.pool is not None:
+            return self.pool.submit(_read_chunk, start, rows, encoder)
+        future = Future()
+        try:
+            future.set_result(self.reader(start, rows, encoder))
+        except Exception as exc:  # noqa: BLE001 - handed to the caller through the future, as a pool would
+            future.set_exception(exc)
+        return future
+
+    def __enter__(self) -> _Readers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _rejects_target(path: str, rejects_path: str | None) -> Path:

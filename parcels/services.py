@@ -7,16 +7,24 @@ bulk path (imports) is set-based SQL in parcels/sql/, run from here through ``Pa
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from gisportal import crs
+from gisportal.copy import (
+    binary_copy_data,
+    binary_copy_payload,
+    binary_copy_rows,
+    constant_field,
+    int4_fields,
+)
 from gisportal.errors import Conflict, InvalidParameter
 from parcels import sql
 from parcels.models import (
@@ -271,30 +279,76 @@ def record_apply(*, record: Record, retire: list[Parcel], create: list[NewParcel
 # told to probe. JIT compilation costs more than it saves on chunks this size.
 PROBE_ONLY = ("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off; "
               "SET LOCAL enable_material = off; SET LOCAL enable_bitmapscan = off; SET LOCAL jit = off")
+COPY_READ_BYTES = 8 << 20
+TEMP_BUFFERS_MB = 256  # at most; PostgreSQL allocates the session's temporary buffers as they are used
 PLANNER_DEFAULTS = ("RESET enable_hashjoin; RESET enable_mergejoin; RESET enable_seqscan; RESET enable_material; "
                     "RESET enable_bitmapscan; RESET jit")
 
 
+@dataclass(frozen=True)
+class EncodedChunk:
+    """One chunk's rows in binary COPY form (gisportal.copy), for ParcelBulkWrite.write_chunk."""
+
+    copy: str  # the COPY of parcels/sql/ the rows are encoded for
+    row_nos: np.ndarray  # the rows' numbers in the source, ascending
+    rows: list[bytes]  # one encoded row each
+    codes: bytes  # COPY data of (row_no, parcel_code) for every row: sql/copy_codes.sql
+    boxes: np.ndarray  # the rows' bounds, in the storage CRS
+
+
+@dataclass(frozen=True)
+class ChunkEncoder:
+    """How ParcelBulkWrite wants a chunk encoded: small and picklable, so reader processes encode
+    chunks while PostgreSQL writes the one before."""
+
+    copy: str
+    constants: tuple[bytes, ...]  # leading fields, the same in every row
+    fields: tuple[str, ...]  # then these, by name in ParcelBulkWrite.FIELDS
+    with_row_no: bool  # between the two
+
+    def encode(self, *, row_nos: np.ndarray, fields: dict[str, list[bytes]], boxes: np.ndarray) -> EncodedChunk:
+        """Encode rows given as binary COPY fields, one list per name in ParcelBulkWrite.FIELDS."""
+        n, row_no_fields = len(row_nos), int4_fields(row_nos)
+        columns = [*self.constants, *([row_no_fields] if self.with_row_no else []), *(fields[f] for f in self.fields)]
+        return EncodedChunk(copy=self.copy, row_nos=row_nos, rows=binary_copy_rows(columns, n),
+                            codes=binary_copy_data([row_no_fields, fields["parcel_code"]], n), boxes=boxes)
+
+
 class ParcelBulkWrite:
-    """Merge staged rows (the temp table ``parcel_stage``, see sql/stage_create.sql) into the registry,
-    one chunk at a time, inside the caller's transaction: created, updated (the old state archived as
-    a version, as the single-parcel services do) or unchanged. One parcels_changed at the end.
+    """Write chunks of prepared rows into the registry inside the caller's transaction: created,
+    updated (the old state archived as a version, as the single-parcel services do) or unchanged.
+    One parcels_changed at the end.
 
         with transaction.atomic(), ParcelBulkWrite(municipality=m, source="import x.gpkg") as bulk:
             bulk.create_stage()
-            ...COPY a chunk into parcel_stage...
-            created, updated = bulk.merge_stage(zone_by_overlay=True)
+            chunk = bulk.encoder.encode(row_nos=..., fields={...}, boxes=...)  # anywhere, e.g. a reader process
+            duplicates = bulk.write_chunk(chunk)
+
+    Codes that came earlier in the import are refused first (sql/seen_add.sql). When nothing needs
+    matching, looking up or overlaying (a first import into a municipality with no parcels,
+    districts or zoning), chunks are COPYed straight into parcels_parcel; otherwise through the
+    stage (sql/stage_create.sql) and the set-based merge. ZONE_BY_OVERLAY: each parcel takes the
+    zone covering most of it.
     """
 
+    FIELDS = ("parcel_code", "plan_no", "block_no", "parcel_no", "district_code", "land_use", "zone_code",
+              "stated_area", "area_m2", "perimeter_m", "geom")
+    # parcels_parcel's columns in sql/copy_created.sql, from the staged fields (district_code has no
+    # column there: without districts it never names one).
+    CREATED_FIELDS = ("parcel_code", "plan_no", "block_no", "parcel_no", "land_use", "zone_code", "stated_area",
+                      "area_m2", "perimeter_m", "geom")
+
     def __init__(self, *, municipality: Municipality, source: str, at: datetime | None = None, by=None,
-                 operation: str = "import"):
+                 operation: str = "import", zone_by_overlay: bool = False):
         self.municipality, self.operation, self.source = municipality, operation, source[:200]
+        self.zone_by_overlay = zone_by_overlay
         self.params = {"municipality": municipality.pk, "now": at or timezone.now(), "source": self.source,
                        "by": getattr(by, "pk", None), "same_geometry_within": SAME_GEOMETRY_WITHIN,
                        "srid": int(crs.storage_srid())}
         self.created = self.updated = 0
         self._boxes: list[np.ndarray] = []
         self._cursor = None
+        self.encoder: ChunkEncoder | None = None  # set on entering, once the way in is known
 
     def __enter__(self) -> ParcelBulkWrite:
         if not transaction.get_connection().in_atomic_block:
@@ -302,6 +356,15 @@ class ParcelBulkWrite:
         self._cursor = transaction.get_connection().cursor()
         cursor = self._cursor
         cursor.execute(PROBE_ONLY)
+        self._enlarge_temp_buffers()
+        # The registry's foreign keys are deferred (Django's default): checked row by row at COMMIT,
+        # ~3 s for 200k new parcels after everything else. Checked at the end of each chunk's
+        # statement instead, they run while the next chunk is being prepared. Same checks, same
+        # transaction; the caller's other deferred constraints are left as they are.
+        cursor.execute(sql.load("parcel_foreign_keys"))
+        self._foreign_keys = ", ".join(connection.ops.quote_name(name) for name, in cursor.fetchall())
+        if self._foreign_keys:
+            cursor.execute(f"SET CONSTRAINTS {self._foreign_keys} IMMEDIATE")
         cursor.execute("SELECT EXISTS (SELECT 1 FROM parcels_district WHERE municipality_id = %s), "
                        "EXISTS (SELECT 1 FROM parcels_zoningdistrict WHERE municipality_id = %s), "
                        "EXISTS (SELECT 1 FROM parcels_parcel WHERE municipality_id = %s)",
@@ -315,26 +378,74 @@ class ParcelBulkWrite:
                            "WHERE c.oid = 'parcels_parcel'::regclass")
             if cursor.fetchone()[0]:
                 cursor.execute("ANALYZE parcels_parcel")
+        if self.had_parcels or self.has_districts or (self.zone_by_overlay and self.has_zoning):
+            self.encoder = ChunkEncoder(copy="copy_stage", constants=(), fields=self.FIELDS, with_row_no=True)
+        else:
+            now = self.params["now"]
+            self.encoder = ChunkEncoder(copy="copy_created", constants=(
+                constant_field(self.municipality.pk, "int8"), constant_field(ParcelStatus.ACTIVE.value, "text"),
+                constant_field(1, "int4"), constant_field(now, "timestamptz"), constant_field(now, "timestamptz"),
+                constant_field(ChangeKind.CREATED.value, "text"), constant_field(self.source, "text"),
+                constant_field(self.params["by"], "int4"),
+            ), fields=self.CREATED_FIELDS, with_row_no=False)
         return self
 
+    def _enlarge_temp_buffers(self) -> None:
+        """Let the session keep the stage in memory: a chunk's stage (~30 MB) and the codes seen
+        (~20 MB at 200k) overflow the default 8 MB of temp_buffers and go to disk on every chunk.
+        PostgreSQL refuses the change once the session has used a temporary table; then the
+        import runs with what the session has."""
+        try:
+            with transaction.atomic():
+                self._cursor.execute(f"SET temp_buffers = '{TEMP_BUFFERS_MB}MB'")
+        except DatabaseError:
+            pass
+
     def create_stage(self) -> None:
-        self._cursor.execute("DROP TABLE IF EXISTS parcel_stage, parcel_match, parcel_seen")
+        self._cursor.execute("DROP TABLE IF EXISTS parcel_stage, parcel_match, parcel_codes, parcel_seen")
         self._cursor.execute(sql.load("stage_create"), self.params)
 
-    def refuse_duplicates(self) -> list[tuple[int, str, int]]:
-        """Remove staged rows whose code came earlier in this import; return (row, code, first row)."""
-        self._cursor.execute(sql.load("stage_duplicates"))
-        duplicates = sorted(self._cursor.fetchall())
-        self._cursor.execute("INSERT INTO parcel_seen (parcel_code, row_no) SELECT parcel_code, row_no FROM parcel_stage")
+    def write_chunk(self, chunk: EncodedChunk) -> list[tuple[int, str, int]]:
+        """Write one chunk encoded by self.encoder. Return the rows refused as repeating an earlier
+        code: (row, code, first row)."""
+        if chunk.copy != self.encoder.copy:
+            raise ValueError(f"chunk encoded for {chunk.copy}, not {self.encoder.copy}")
+        rows, row_nos, boxes = chunk.rows, chunk.row_nos, chunk.boxes
+        if not len(rows):
+            return []
+        duplicates = self._refuse_duplicates(chunk.codes, len(rows))
+        if duplicates:
+            drop = set(np.searchsorted(row_nos, [row for row, _, _ in duplicates]).tolist())
+            keep = [i for i in range(len(rows)) if i not in drop]
+            rows, row_nos, boxes = [rows[i] for i in keep], row_nos[keep], np.asarray(boxes)[keep]
+            if not rows:
+                return duplicates
+        # Few large reads of the data: fewer trips through psycopg2's Python file interface.
+        self._cursor.cursor.copy_expert(sql.load(chunk.copy), io.BytesIO(binary_copy_payload(rows)),
+                                        size=COPY_READ_BYTES)
+        if chunk.copy == "copy_created":
+            self.created += len(rows)
+            self._keep_boxes(boxes)
+        else:
+            self._merge_stage()
         return duplicates
 
-    def merge_stage(self, *, zone_by_overlay: bool = False) -> tuple[int, int]:
-        """Merge the staged rows and empty the stage; return (created, updated) for this chunk."""
+    def _refuse_duplicates(self, codes: bytes, rows: int) -> list[tuple[int, str, int]]:
+        self._cursor.cursor.copy_expert(sql.load("copy_codes"), io.BytesIO(codes), size=COPY_READ_BYTES)
+        self._cursor.execute(sql.load("seen_add"))
+        duplicates = []
+        if self._cursor.rowcount != rows:
+            self._cursor.execute(sql.load("stage_duplicates"))
+            duplicates = self._cursor.fetchall()
+        self._cursor.execute("TRUNCATE parcel_codes")
+        return duplicates
+
+    def _merge_stage(self) -> None:
         cursor = self._cursor
         if self.has_districts:
             cursor.execute(sql.load("stage_district_by_code"), self.params)
             cursor.execute(sql.load("stage_district_by_location"), self.params)
-        if zone_by_overlay and self.has_zoning:
+        if self.zone_by_overlay and self.has_zoning:
             cursor.execute(sql.load("stage_zone_overlay"), self.params)
         changed = 0
         if self.had_parcels:  # codes are unique within one import, so earlier chunks never match
@@ -352,19 +463,20 @@ class ParcelBulkWrite:
         cursor.execute("TRUNCATE parcel_stage, parcel_match")
         self.created += created
         self.updated += changed
-        return created, changed
 
     def _keep_boxes(self, rows) -> None:
-        if rows:
-            boxes = np.array(rows, dtype=float)
+        if len(rows):
+            boxes = np.asarray(rows, dtype=float).reshape(-1, 4)
             # Merge as we go, so a 400k-parcel import keeps a few hundred boxes, not 400k.
             self._boxes = [np.array(merge_boxes(np.concatenate([*self._boxes, boxes])))]
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
-                self._cursor.execute("DROP TABLE IF EXISTS parcel_stage, parcel_match, parcel_seen")
+                self._cursor.execute("DROP TABLE IF EXISTS parcel_stage, parcel_match, parcel_codes, parcel_seen")
                 self._cursor.execute(PLANNER_DEFAULTS)
+                if self._foreign_keys:
+                    self._cursor.execute(f"SET CONSTRAINTS {self._foreign_keys} DEFERRED")
         finally:
             self._cursor.close()
         if exc_type is None and self._boxes:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from gisportal.pagination import page_links, parse_page
 from gisportal.params import parse_choice, parse_positive_int
 from gisportal.serializers import error_responses
-from subdivision import selectors, services, transitions, versions
+from subdivision import fixes, selectors, services, transitions, versions
 from subdivision.diff_serializers import VersionDiffSerializer
 from subdivision.models import PlanStatus
 from subdivision.plan_files import FileTooLarge
@@ -23,12 +23,13 @@ from subdivision.serializers import (
     PlanEventSerializer,
     PlanFeaturePageSerializer,
     PlanFindingPageSerializer,
+    PlanFixActionSerializer,
     PlanPageSerializer,
     PlanResubmitSerializer,
     PlanUploadSerializer,
+    PlanValidateSerializer,
     PlanVersionDetailSerializer,
     PlanVersionSerializer,
-    ReportSerializer,
 )
 from subdivision.stats import clocks_for
 
@@ -68,7 +69,14 @@ def _upload_arguments(request) -> dict:
     return {
         "upload": upload, "filename": upload.name or "upload", "municipality": fields["municipality"],
         "parents": fields["parents"], "srid": fields["srid"], "land_use": fields["land_use"] or "residential",
+        **_cad_arguments(fields),
     }
+
+
+def _cad_arguments(fields: dict) -> dict:
+    """Return the DXF reading options of a checked upload form (layer mapping, label layers, units)."""
+    return {"dxf_layers": fields.get("dxf_layers"), "label_layers": fields.get("label_layers"),
+            "units": fields.get("units")}
 
 
 def _plan_answer(request, plan_id: int) -> Response:
@@ -105,12 +113,39 @@ def plan_list(request):
     return Response(PlanPageSerializer(body, context={"clocks": clocks_for(results, now)}).data)
 
 
-@extend_schema(request=UPLOAD_FORM, responses={200: ReportSerializer, **UPLOAD_ERRORS}, tags=["plans"])
+FIX_PARAMETER = OpenApiParameter(
+    "fix", str, enum=["snap"],
+    description="snap: also apply every suggested correction; the report then carries corrections_applied, "
+                "corrected_report and file: {name, media_type, srid, base64}, the corrected plan in the format "
+                "uploaded")
+
+
+@extend_schema(request=UPLOAD_FORM, parameters=[FIX_PARAMETER], tags=["plans"],
+               responses={200: PlanValidateSerializer, **UPLOAD_ERRORS})
 @api_view(["POST"])
 @parser_classes([MultiPartParser])
 def plan_validate(request):
-    """Validate an uploaded plan and answer its report; nothing is stored."""
-    return Response(ReportSerializer(services.plan_validate(user=request.user, **_upload_arguments(request))).data)
+    """Validate an uploaded plan and answer its report; nothing is stored. With ?fix=snap, answer the report,
+    the plan with its suggested corrections applied as a file in the format uploaded, and that file's report."""
+    fix = parse_choice("fix", request.query_params.get("fix"), {"snap"})
+    arguments = _upload_arguments(request)
+    if fix:
+        return Response(PlanValidateSerializer(fixes.plan_validate_fixed(user=request.user, **arguments)).data)
+    return Response(PlanValidateSerializer(services.plan_validate(user=request.user, **arguments)).data)
+
+
+@extend_schema(request=PlanFixActionSerializer,
+               responses={200: PlanDetailSerializer, **ACTION_ERRORS, **error_responses(422)}, tags=["plans"])
+@api_view(["POST"])
+@parser_classes([JSONParser, FormParser, MultiPartParser])
+def plan_fix(request, plan_id: int):
+    """Store the plan's current version with every suggested correction applied as a new version (the plan's
+    surveying office; drafts and returned plans only, 409 otherwise or when nothing is correctable). The
+    status does not change; the history records a "fix"."""
+    form = PlanFixActionSerializer(data=request.data)
+    form.is_valid(raise_exception=True)
+    fixes.plan_fix(user=request.user, plan_id=plan_id, comment=form.validated_data.get("comment") or "")
+    return _plan_answer(request, plan_id)
 
 
 @extend_schema(responses={200: PlanDetailSerializer, **READ_ERRORS}, tags=["plans"])
@@ -147,7 +182,8 @@ def plan_resubmit(request, plan_id: int):
     upload = fields["file"]
     transitions.plan_resubmit(user=request.user, plan_id=plan_id, upload=upload, filename=upload.name or "upload",
                               srid=fields["srid"], parents=fields.get("parents") or None,
-                              title=fields.get("title") or None, comment=fields.get("comment"))
+                              title=fields.get("title") or None, comment=fields.get("comment"),
+                              **_cad_arguments(fields))
     return _plan_answer(request, plan_id)
 
 

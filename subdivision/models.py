@@ -105,6 +105,7 @@ class FeatureKind(models.TextChoices):
     ROAD = "road", "Road"
     OPEN_SPACE = "open_space", "Open space"
     UTILITY = "utility", "Utility"
+    BUILDING = "building", "Building"  # a footprint, checked against setbacks; never a lot
 
 
 class Plan(models.Model):
@@ -219,6 +220,9 @@ class PlanFinding(models.Model):
     value = models.FloatField(null=True, blank=True)
     limit = models.FloatField(null=True, blank=True)
     location = models.JSONField(null=True, blank=True, help_text="GeoJSON geometry, EPSG:4326")
+    correction = models.JSONField(null=True, blank=True, help_text="Suggested fix: {features: [{label, geometry}], "
+                                  "max_displacement_m}, geometries GeoJSON EPSG:4326")
+    correction_note = models.TextField(blank=True, help_text="Why a finding that could be corrected has no correction")
 
     class Meta:
         ordering = ["plan", "version", "seq"]
@@ -250,6 +254,15 @@ class PlanningRuleSet(models.Model):
     rear_setback_m = models.FloatField(default=2.0, help_text="One Amana's sample zoning record")
     max_coverage_pct = models.FloatField(default=60.0, help_text="Building footprint / lot area; one Amana's "
                                          "sample zoning record")
+    snap_tolerance_m = models.FloatField(default=0.5, help_text="Gaps, overlaps, slivers and parts outside the "
+                                         "parent closed by moving no vertex further than this are drafting error "
+                                         "and get a suggested correction")
+    corner_truncation_required = models.BooleanField(
+        default=False, help_text="Check that corner lots between two streets have their corner cut (CORNER_TRUNCATION)")
+    corner_truncation_ratio = models.FloatField(default=0.2, help_text="Corner truncation legs: this share of the "
+                                                "wider street's width; one Amana's plan conditions")
+    corner_truncation_min_m = models.FloatField(default=3.0, help_text="One Amana's plan conditions")
+    corner_truncation_max_m = models.FloatField(default=6.0, help_text="One Amana's plan conditions")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["municipality", "land_use"], name="rule_set_unique")]

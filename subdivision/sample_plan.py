@@ -1,5 +1,9 @@
 """Draw a sample subdivision plan for a rectangular parent parcel, as a surveyor's office would.
 
+`manage.py sample_plan` no longer uses this: it asks the layout service (subdivision/layout/), which draws a
+compliant plan for a parent of any shape, joined to the registry's streets. This simple drawer stays for tests
+that need a plan for a bare rectangle with no streets around it.
+
 Pure geometry (metres, any metric CRS): columns of lots 30 m deep, back to back, on 16 m roads
 that run the parcel's length, and the remaining width as open space. Lots are about 20 m wide,
 so every default residential rule of DOMAIN.md is met, public share included. Used for demos and end-to-end tests.

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from gisportal.serializers import (
     GeoJSONFeatureSerializer,
@@ -49,6 +52,61 @@ class PlanUploadSerializer(serializers.Serializer):
                          help_text="EPSG code, only when the file has no CRS")
     land_use = serializers.CharField(required=False, allow_blank=True, default="residential", trim_whitespace=False,
                                      help_text="residential (default), commercial, mixed, industrial, ...")
+    # DXF drawings as surveyors draw them (subdivision/plan_files/dxf.py): which layer holds what.
+    DXF_KINDS = ("lot", "road", "open_space", "utility", "building", "block")
+    DXF_UNITS = ("m", "mm", "cm", "ft", "us_ft", "in")
+    dxf_layers = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False,
+        help_text='DXF only: JSON object layer -> lot, road, open_space, utility, building or block (a block '
+                  'outline whose text numbers the lots inside), e.g. {"PARCELAS": "lot", "VIAS": "road"}; '
+                  'replaces the default layers LOTS, ROADS, OPEN_SPACE, UTILITY')
+    label_layers = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False,
+        help_text='DXF only: JSON list of the layers whose texts are lot numbers, e.g. ["LOT_NO"]; '
+                  "texts on other layers are not; all layers when absent")
+    units = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False,
+                                  help_text="DXF only: the drawing's unit, overriding $INSUNITS: m, mm, cm, ft, us_ft, in")
+
+    def validate_dxf_layers(self, value: str) -> dict[str, str] | None:
+        mapping = _json_form_value(value, dict, "a JSON object of layer -> kind")
+        if mapping is None:
+            return None
+        for layer, kind in mapping.items():
+            if not layer.strip() or kind not in self.DXF_KINDS:
+                raise serializers.ValidationError(
+                    f"layer {layer!r} maps to {kind!r}; the kinds are {', '.join(self.DXF_KINDS)}")
+        return mapping
+
+    def validate_label_layers(self, value: str) -> list[str] | None:
+        layers = _json_form_value(value, list, "a JSON list of layer names")
+        if layers is not None and not all(isinstance(name, str) and name.strip() for name in layers):
+            raise serializers.ValidationError("expected a JSON list of layer names (non-empty strings)")
+        return layers
+
+    def validate_units(self, value: str) -> str | None:
+        if not value.strip():
+            return None
+        if value.strip() not in self.DXF_UNITS:
+            raise serializers.ValidationError(f"{value!r} is not one of {', '.join(self.DXF_UNITS)}")
+        return value.strip()
+
+
+MAX_FORM_JSON_CHARS = 100_000
+
+
+def _json_form_value(value: str, kind: type, expected: str):
+    """Return a form field's JSON value (None when blank); refuse what is not `expected`."""
+    if not value.strip():
+        return None
+    if len(value) > MAX_FORM_JSON_CHARS:
+        raise serializers.ValidationError(f"{len(value):,} characters, at most {MAX_FORM_JSON_CHARS:,}")
+    try:
+        parsed = json.loads(value)
+    except (ValueError, RecursionError):
+        raise serializers.ValidationError(f"expected {expected}, got text that is not JSON") from None
+    if not isinstance(parsed, kind):
+        raise serializers.ValidationError(f"expected {expected}, got {type(parsed).__name__}")
+    return parsed
 
 
 class SummarySerializer(SourceOrderSerializer):
@@ -78,16 +136,39 @@ class FindingPropertiesSerializer(SourceOrderSerializer):
     limit = NumberField(allow_null=True, help_text="the rule's threshold")
 
 
+class CorrectedFeatureSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="lot number or kind#position")
+    geometry = GeoJSONGeometryField(help_text="the feature's corrected geometry, GeoJSON, EPSG:4326")
+
+
+class CorrectionSerializer(serializers.Serializer):
+    """A suggested fix: the corrected geometries of the features involved and the largest vertex move."""
+
+    features = CorrectedFeatureSerializer(many=True)
+    max_displacement_m = NumberField(help_text="the furthest any vertex moves, metres")
+
+    def get_attribute(self, instance):
+        # Only findings a correction could close carry the key; the others leave it out (not null).
+        if isinstance(instance, dict) and self.field_name not in instance:
+            raise SkipField()
+        return super().get_attribute(instance)
+
+
 class FindingSerializer(FindingPropertiesSerializer):
     """One finding of a report; its location is exactly the offending area or line."""
 
     location = GeoJSONGeometryField(help_text="GeoJSON, EPSG:4326, rounded to 7 decimals")
+    correction = CorrectionSerializer(
+        required=False, allow_null=True,
+        help_text="GAP, OVERLAP, SLIVER, OUTSIDE_PARENT, CORNER_TRUNCATION only: the suggested fix, or null when "
+                  "it would move a vertex further than the rule set's snap tolerance (see correction_note)")
+    correction_note = serializers.CharField(required=False, help_text="why there is no correction")
 
     def get_fields(self):
         # location sits between features_total and value, as the report stores it.
         fields = super().get_fields()
         order = ["code", "severity", "message_en", "message_ar", "features", "features_total", "location",
-                 "value", "limit"]
+                 "value", "limit", "correction", "correction_note"]
         return {name: fields[name] for name in order}
 
 
@@ -108,6 +189,32 @@ class ReportSerializer(SourceOrderSerializer):
     findings_per_code_shown = serializers.IntegerField()
     findings_url = serializers.CharField(allow_null=True, help_text="where all findings page (stored plans)")
     findings = FindingSerializer(many=True)
+    skipped = serializers.DictField(
+        required=False, help_text="what reading the file skipped: entities (type -> count), layers (DXF layer -> "
+        "entities drawn on it, unmapped), open_linework (DXF lines closing no shape), units (how DXF units were "
+        "read), notes (e.g. a likely mislabelled unit, KML tracks)")
+
+
+class PlanFileSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="the uploaded file's name with -snapped")
+    media_type = serializers.CharField(help_text="e.g. application/geo+json, application/zip (Shapefile)")
+    srid = serializers.IntegerField(help_text="EPSG code of the file's coordinates (give it again with a DXF)")
+    base64 = serializers.CharField(help_text="the file's bytes, base64")
+
+
+class PlanValidateSerializer(ReportSerializer):
+    """The answer of POST /api/plans/validate/: the upload's report; with ?fix=snap also the corrected plan as a
+    file in the format uploaded (base64) and the report of that file as read back."""
+
+    corrections_applied = serializers.IntegerField(required=False,
+                                                   help_text="?fix=snap: findings whose correction the file carries")
+    corrected_report = ReportSerializer(required=False, help_text="?fix=snap: the corrected file's report")
+    file = PlanFileSerializer(required=False, help_text="?fix=snap: the corrected plan")
+
+
+class PlanFixActionSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000,
+                                    help_text="for the plan's history; says how many corrections when absent")
 
 
 class PlanSourceSerializer(serializers.Serializer):

@@ -48,7 +48,7 @@ LOCATION_PRECISION = 7
 FINDINGS_PER_CODE = 50
 MAX_TITLE_CHARS = Plan._meta.get_field("title").max_length
 FINDING_COLUMNS = ("plan", "version", "seq", "code", "severity", "message_en", "message_ar", "features", "features_total",
-                   "value", "limit", "location")
+                   "value", "limit", "location", "correction", "correction_note")
 FEATURE_COLUMNS = ("plan", "version", "index", "kind", "lot_no", "stated_area_m2", "area_m2", "land_use", "finding_codes",
                    "geom")
 
@@ -76,15 +76,19 @@ def upload_limits() -> Limits:
 
 
 def plan_check(*, upload, filename: str, municipality: str, parents: str, srid: int | None = None,
-               land_use: str = LandUse.RESIDENTIAL, budget: Budget | None = None) -> PlanCheck:
-    """Read the uploaded plan, load what it touches from the registry and validate it, within the time budget."""
+               land_use: str = LandUse.RESIDENTIAL, budget: Budget | None = None,
+               dxf_layers: dict | None = None, label_layers: list | None = None, units: str | None = None) -> PlanCheck:
+    """Read the uploaded plan, load what it touches from the registry and validate it, within the time budget.
+
+    DXF only: `dxf_layers` (layer -> kind) replaces the GISPORTAL_DXF_LAYERS setting for this upload,
+    `label_layers` names the layers whose texts are lot numbers and `units` overrides $INSUNITS."""
     if land_use not in LandUse.values:
         raise InvalidParameter(f"land_use: {land_use!r} is not one of {', '.join(LandUse.values)}")
     budget = budget or Budget(settings.PLAN_VALIDATION_BUDGET_S)
     place = municipality_get(municipality)
     parent_parcels = parents_get(place, parse_parent_codes(parents))
     raw = read_plan(upload, filename=filename, srid=srid, limits=upload_limits(),
-                    dxf_layers=settings.PLAN_DXF_LAYERS or None)
+                    dxf_layers=dxf_layers or settings.PLAN_DXF_LAYERS or None, label_layers=label_layers, units=units)
     return check_raw(raw, municipality=place, parents=parent_parcels, land_use=land_use, budget=budget)
 
 
@@ -128,9 +132,26 @@ def locations_geojson(geoms: list, metric_srid: int) -> list[str | None]:
     return out
 
 
+CORRECTABLE_CODES = frozenset({"GAP", "OVERLAP", "SLIVER", "OUTSIDE_PARENT", "CORNER_TRUNCATION"})
+
+
+def _corrections_json(findings: list[Finding], metric_srid: int) -> list[dict | None]:
+    """Return each finding's correction as JSON (geometries GeoJSON in EPSG:4326), None where it has none."""
+    corrected = [(k, cf) for k, f in enumerate(findings) if f.correction is not None for cf in f.correction.features]
+    texts = locations_geojson([cf.geom for _, cf in corrected], metric_srid)
+    out: list[dict | None] = [None] * len(findings)
+    for (k, cf), text in zip(corrected, texts):
+        if out[k] is None:
+            out[k] = {"features": [], "max_displacement_m": round(float(findings[k].correction.max_displacement_m), 3)}
+        out[k]["features"].append({"label": cf.label, "geometry": None if text is None else json.loads(text)})
+    return out
+
+
 def finding_rows(findings: list[Finding], metric_srid: int) -> list[dict]:
-    """Return every finding as a row to store or answer, its location GeoJSON text in EPSG:4326."""
+    """Return every finding as a row to store or answer, its location GeoJSON text in EPSG:4326; findings a
+    correction could close carry ``correction`` (or None and ``correction_note`` saying why)."""
     locations = locations_geojson([f.location for f in findings], metric_srid)
+    corrections = _corrections_json(findings, metric_srid)
     return [{
         "code": f.code, "severity": f.severity,
         "message_en": f.message_en, "message_ar": f.message_ar,
@@ -138,7 +159,9 @@ def finding_rows(findings: list[Finding], metric_srid: int) -> list[dict]:
         "location": location,
         "value": None if f.value is None or not math.isfinite(f.value) else round(float(f.value), 3),
         "limit": None if f.limit is None else float(f.limit),
-    } for f, location in zip(findings, locations)]
+        **({"correction": correction, **({"correction_note": f.correction_note} if f.correction_note else {})}
+           if f.code in CORRECTABLE_CODES else {}),
+    } for f, location, correction in zip(findings, locations, corrections)]
 
 
 def finding_json(row: dict) -> dict:
@@ -165,6 +188,7 @@ def report_json(check: PlanCheck, findings: list[dict], *, findings_url: str | N
         "findings_per_code_shown": FINDINGS_PER_CODE,
         "findings_url": findings_url,
         "findings": shown,
+        **({"skipped": dict(check.raw.skipped)} if getattr(check.raw, "skipped", None) else {}),
     }
 
 
@@ -247,8 +271,9 @@ def version_store(*, plan: Plan, number: int, check: PlanCheck, user, filename: 
     plan.save()
     copy_rows(PlanFinding, FINDING_COLUMNS, (
         (plan.pk, number, i, f["code"], f["severity"], f["message_en"], f["message_ar"], json_text(f["features"]),
-         f.get("features_total"), f["value"], f["limit"], f["location"])
-        for i, f in enumerate(findings)), text_columns=("message_en", "message_ar"))
+         f.get("features_total"), f["value"], f["limit"], f["location"],
+         None if f.get("correction") is None else json_text(f["correction"]), f.get("correction_note") or "")
+        for i, f in enumerate(findings)), text_columns=("message_en", "message_ar", "correction_note"))
     codes = _feature_codes(findings)
     storage = settings.STORAGE_SRID
     stored = shapely.to_wkb(crs.transform(_array([f.geom for f in check.raw.features]), check.raw.srid, storage),

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:plan_id>/versions/<int:number>/", api.plan_version, name="plan-version"),
     path("<int:plan_id>/versions/<int:number>/diff/", api.plan_version_diff, name="plan-version-diff"),
     path("<int:plan_id>/resubmit/", api.plan_resubmit, name="plan-resubmit"),
+    path("<int:plan_id>/fix/", api.plan_fix, name="plan-fix"),
 ]
 urlpatterns += [
     path(f"<int:plan_id>/{name}/", api.plan_act, {"action": name}, name=f"plan-{name}")

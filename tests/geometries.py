@@ -213,3 +213,20 @@ def wrong_stated_area() -> PlanContext:
 
 
 CLEAN_PLANS = {"clean_block": clean_block}
+
+
+# --- issue 12: corner truncation and building footprints -------------------------------------
+
+def uncut_corner_lots() -> PlanContext:
+    """The clean block with corner truncation required: its four corner lots have their corners uncut."""
+    return clean_block(RuleSet(corner_truncation_required=True))
+
+
+def building_in_front_setback() -> PlanContext:
+    """A building on lot 2 reaches 2 m into its 3 m front setback (R1 is 15 m wide)."""
+    return adding(clean_block(), PlanFeature("building", "B1", g(box_wkt(22.5, 1, 37.5, 20))))
+
+
+def building_over_coverage() -> PlanContext:
+    """A 400 m² building on the 600 m² lot 2: 66.7 % against 60 %, inside the setbacks."""
+    return adding(clean_block(), PlanFeature("building", "B1", g(box_wkt(22, 3, 38, 28))))

@@ -7,5 +7,8 @@ CREATE TEMP TABLE parcel_stage (
 ) ON COMMIT DROP;
 -- Staged rows that match an existing parcel; narrow, so matching never rewrites the staged geometries.
 CREATE TEMP TABLE parcel_match (row_no integer PRIMARY KEY, parcel_id bigint, is_changed boolean) ON COMMIT DROP;
+-- The codes of one chunk, checked against every code staged so far before the chunk itself is sent.
+-- Byte order ("C") is enough for telling codes apart, and cheaper to index than a language's order.
+CREATE TEMP TABLE parcel_codes (row_no integer, parcel_code text COLLATE "C") ON COMMIT DROP;
 -- Every code staged so far in this import, with its row: duplicates are found across chunks.
-CREATE TEMP TABLE parcel_seen (parcel_code text PRIMARY KEY, row_no integer) ON COMMIT DROP
+CREATE TEMP TABLE parcel_seen (parcel_code text COLLATE "C" PRIMARY KEY, row_no integer) ON COMMIT DROP

@@ -1,10 +1,7 @@
--- Rows whose code came earlier in the file (an earlier chunk, or earlier in this one) are refused,
--- naming the first row: they leave the stage and are returned. Codes seen are kept in the
--- database, not in the importer's memory, so memory stays flat whatever the file's size.
-DELETE FROM parcel_stage s
-USING (
-    SELECT t.row_no, coalesce(seen.row_no, min(t.row_no) OVER (PARTITION BY t.parcel_code)) AS first_row
-    FROM parcel_stage t LEFT JOIN parcel_seen seen ON seen.parcel_code = t.parcel_code
-) d
-WHERE d.row_no = s.row_no AND d.first_row <> s.row_no
-RETURNING s.row_no, s.parcel_code, d.first_row
+-- Rows of this chunk whose code came earlier in the file (an earlier chunk, or earlier in this one),
+-- with that first row. Codes seen are kept in the database, not in the importer's memory, so memory
+-- stays flat whatever the file's size.
+SELECT c.row_no, c.parcel_code, seen.row_no
+FROM parcel_codes c JOIN parcel_seen seen ON seen.parcel_code = c.parcel_code
+WHERE seen.row_no <> c.row_no
+ORDER BY c.row_no

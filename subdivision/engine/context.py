@@ -33,6 +33,20 @@ class RuleSet:
     sliver_thinness: float = 0.1
     sliver_min_width_m: float = 1.0
     frontage_snap_m: float = 0.5  # tolerance for "touches a road"
+    # Drafting error: a GAP, OVERLAP, SLIVER or OUTSIDE_PARENT closed by moving no vertex further than this.
+    snap_tolerance_m: float = 0.5
+    # Corner truncation (شطفة): two equal legs of this share of the wider street's width, within [min, max].
+    # Off until switched on per rule set: ROAD_WIDTH_MIN and the frontage do not yet know truncation triangles.
+    corner_truncation_required: bool = False
+    corner_truncation_ratio: float = 0.2
+    corner_truncation_min_m: float = 3.0
+    corner_truncation_max_m: float = 6.0
+    # What a building footprint on a lot must keep (checked where a plan carries buildings).
+    front_setback_ratio: float = 0.2
+    front_setback_max_m: float = 6.0
+    side_setback_m: float = 2.0
+    rear_setback_m: float = 2.0
+    max_coverage_pct: float = 60.0
 
 
 @dataclass(frozen=True)

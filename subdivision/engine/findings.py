@@ -12,6 +12,21 @@ MAX_NAMED_FEATURES = 100
 
 
 @dataclass(frozen=True)
+class CorrectedFeature:
+    label: str
+    geom: BaseGeometry  # the feature's corrected geometry, metric CRS
+    index: int  # the feature's position in PlanContext.features
+
+
+@dataclass(frozen=True)
+class Correction:
+    """The corrected geometries of the features a finding names, and the largest vertex move."""
+
+    features: tuple[CorrectedFeature, ...]
+    max_displacement_m: float
+
+
+@dataclass(frozen=True)
 class Finding:
     """One problem found in a plan, with the exact offending location in the metric CRS."""
 
@@ -24,6 +39,10 @@ class Finding:
     value: float | None = None
     limit: float | None = None
     features_total: int | None = None  # set when ``features`` lists only the first of many
+    # Set on GAP, OVERLAP, SLIVER, OUTSIDE_PARENT and CORNER_TRUNCATION findings: the suggested fix, or None
+    # with ``correction_note`` saying why there is none (engine.corrections).
+    correction: Correction | None = None
+    correction_note: str | None = None
 
     @property
     def is_error(self) -> bool:

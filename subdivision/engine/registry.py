@@ -10,6 +10,8 @@ import shapely
 from . import measure
 from .budget import UNLIMITED, Budget
 from .context import LOT, PUBLIC_KINDS, ROAD, PlanContext
+
+BUILDING = "building"  # a footprint on a lot (issue 12); rules of the plan's coverage ignore it
 from .findings import Finding
 from .overlaps import OverlapRegions, distinct_geometries, overlap_regions
 
@@ -47,6 +49,11 @@ class Prepared:
         self.raw = np.empty(len(ctx.features), dtype=object)
         self.raw[:] = [f.geom for f in ctx.features]
         self.geoms = measure.repair_all(list(self.raw))
+        # Building footprints sit on lots: they are no part of the plan's coverage (overlaps, gaps, area
+        # balance). Their repaired geometries are in building_geoms; geoms holds them empty.
+        self.building_idx = np.flatnonzero(self.kinds == BUILDING)
+        self.building_geoms = self.geoms[self.building_idx]
+        self.geoms[self.building_idx] = measure.EMPTY
         self.areas = shapely.area(self.geoms) if len(self.geoms) else np.zeros(0)
         self.lot_idx = np.flatnonzero(self.kinds == LOT)
         self.road_idx = np.flatnonzero(self.kinds == ROAD)

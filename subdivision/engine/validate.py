@@ -10,6 +10,7 @@ import shapely
 from . import rules as _rules  # noqa: F401  (registers the rules)
 from .budget import UNLIMITED, Budget, BudgetExceeded, TooComplex
 from .context import LOT, OPEN_SPACE, ROAD, UTILITY, PlanContext
+from .corrections import attach_corrections
 from .findings import ERROR, Finding
 from .registry import RULES, Prepared, prepare
 from .rules.areas import public_share_pct
@@ -100,6 +101,12 @@ def validate(ctx: PlanContext, *, only: tuple[str, ...] | None = None, budget: B
         except Exception as exc:  # noqa: BLE001 - reported as a finding, see _rule_failed
             logger.exception("Rule %s failed", code)
             findings.append(_rule_failed(code, exc))
+    try:
+        findings = attach_corrections(ctx, prepared, findings, budget=budget)
+    except (BudgetExceeded, TooComplex):
+        raise
+    except Exception:  # noqa: BLE001 - a suggestion that fails must not cost the report
+        logger.exception("Corrections failed")
     try:
         summary = summarize(prepared)
     except (BudgetExceeded, TooComplex):

@@ -29,7 +29,8 @@ import struct
 import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path, PurePosixPath
@@ -58,7 +59,11 @@ from .errors import (
 from .safety import ExtractBudget, Limits, check_archive, check_xml, read_limited
 from .sniff import DXF, GEOJSON, GEOPACKAGE, KML, SUPPORTED, ZIP, sniff
 
-KINDS = ("lot", "road", "open_space", "utility")
+KINDS = ("lot", "road", "open_space", "utility", "building")
+# Joins a block number and a lot number where a plan numbers lots per block: "7/4" is lot 4 of block 7.
+BLOCK_SEPARATOR = "/"
+# What read_plan skipped lists at most, per kind of thing.
+MAX_SKIPPED_NOTES = 20
 ABSURD_COORDINATE = 1e8
 # The widths of PlanFeature.lot_no and PlanFeature.land_use: longer text is refused on reading,
 # so that a plan that validates can also be stored.
@@ -74,6 +79,8 @@ _ALIASES = {
                "parcel", "number", "no"),
     "stated_area": ("stated_area", "stated_are", "area", "area_m2", "area_sqm", "statedarea"),
     "land_use": ("land_use", "landuse", "use", "zoning"),
+    "block_no": ("block_no", "blockno", "block", "block_number", "block_num", "blk", "quadra",
+                 "manzana"),
 }
 _KIND_ALIASES = {"openspace": "open_space", "open": "open_space", "park": "open_space",
                  "street": "road", "roads": "road", "lots": "lot", "plot": "lot",
@@ -90,23 +97,34 @@ class RawFeature:
     stated_area: float | None
     land_use: str | None
     index: int
+    # The block the lot is numbered in, where the source numbers lots per block; lot_no then
+    # reads "block/lot" (BLOCK_SEPARATOR), so lot numbers stay unique across blocks everywhere.
+    block_no: str | None = None
 
 
 @dataclass(frozen=True)
 class RawPlan:
-    """A plan file's features, in the CRS given by `srid`."""
+    """A plan file's features, in the CRS given by `srid`, and what reading skipped.
+
+    `skipped` is small and JSON-ready: {"entities": {type: count}, "layers": {layer: count},
+    "open_linework": count, "units": {...}, "notes": [text]}, each key only when it has something.
+    """
 
     format: str
     srid: int
     features: tuple[RawFeature, ...]
+    skipped: Mapping[str, Any] = field(default_factory=dict)
 
 
 def read_plan(data: bytes | str | os.PathLike | BinaryIO, *, filename: str,
               srid: int | None = None, limits: Limits = Limits(),
-              dxf_layers: Mapping[str, str] | None = None) -> RawPlan:
+              dxf_layers: Mapping[str, str] | None = None, label_layers: Iterable[str] | None = None,
+              units: str | None = None) -> RawPlan:
     """Return the plan read from an uploaded file, detecting its format by content.
 
-    The CRS comes from the file, else from `srid`; DXF files always need `srid`.
+    The CRS comes from the file, else from `srid`; DXF files always need `srid`. For DXF,
+    `dxf_layers` maps layers to kinds, `label_layers` names the layers whose texts are lot
+    numbers (all when None) and `units` overrides the drawing's $INSUNITS (see dxf.py).
     Raise a PlanFileError subclass for anything a surveyor must fix.
     """
     content = read_limited(data, limits=limits)
@@ -125,7 +143,7 @@ def read_plan(data: bytes | str | os.PathLike | BinaryIO, *, filename: str,
             path = workdir / "upload.dxf"
             path.write_bytes(content)
             plan = _read_dxf(path, filename=filename, srid=srid, limits=limits,
-                             dxf_layers=dxf_layers)
+                             dxf_layers=dxf_layers, label_layers=label_layers, units=units)
         elif kind == ZIP:
             plan = _read_zip(content, workdir, filename=filename, srid=srid, limits=limits)
         else:  # pragma: no cover - sniff returns only the kinds above
@@ -379,10 +397,11 @@ def _read_zip(content: bytes, workdir: Path, *, filename: str, srid: int | None,
                 return _read_zipped_shapefile(zf, members, by_ext[".shp"], budget, workdir,
                                               filename=filename, srid=srid, limits=limits)
             if ".kml" in by_ext:
+                # Every document, doc.kml first; the extraction budget bounds them all together.
                 kmls = sorted(by_ext[".kml"], key=lambda i: (i.filename.lower() != "doc.kml",
-                                                             i.filename.count("/")))
-                kml_bytes = budget.read_member(zf, kmls[0])
-                return _read_kml(kml_bytes, filename=filename, limits=limits)
+                                                             i.filename.count("/"), i.filename))
+                return _read_kml_documents([(k.filename, budget.read_member(zf, k)) for k in kmls],
+                                           filename=filename, limits=limits)
         except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
             raise CorruptFile(f"{filename!r} is a damaged zip archive ({exc})") from exc
         if "[content_types].xml" in {m.filename.lower() for m in members}:
@@ -425,12 +444,43 @@ def _read_zipped_shapefile(zf: zipfile.ZipFile, members: list[zipfile.ZipInfo],
 
 
 def _read_kml(content: bytes, *, filename: str, limits: Limits) -> RawPlan:
-    check_xml(content, what=f"the KML in {filename!r}")
+    return _read_kml_documents([(None, content)], filename=filename, limits=limits)
+
+
+def _read_kml_documents(documents: list[tuple[str | None, bytes]], *, filename: str,
+                        limits: Limits) -> RawPlan:
+    """Return the placemarks of one KML document, or of every document of a KMZ, in order."""
+    records: list = []
+    skipped: Counter = Counter()
+    for member, content in documents:
+        name = filename if member is None else f"{member} in {filename!r}"
+        _kml_records(content, name=name, filename=filename, limits=limits, records=records,
+                     skipped=skipped)
+    plan = _build_plan("kml", records, file_srid=4326, srid=None, filename=filename,
+                       name_is_lot_no=True)
+    out: dict[str, Any] = {}
+    if skipped:
+        out["entities"] = dict(skipped.most_common())
+        out["notes"] = [f"{n} placemark{'' if n == 1 else 's'} with {what}: not read"
+                        for what, n in skipped.most_common(MAX_SKIPPED_NOTES)]
+    if len(documents) > 1:
+        out.setdefault("notes", []).append(f"{len(documents)} KML documents read: "
+                                           + ", ".join(str(m) for m, _ in documents[:MAX_SKIPPED_NOTES]))
+    return replace(plan, skipped=out) if out else plan
+
+
+# gx: (Google extension) geometries are tracks, i.e. lines over time: never a lot.
+_KML_TRACKS = {"Track", "MultiTrack"}
+
+
+def _kml_records(content: bytes, *, name: str, filename: str, limits: Limits, records: list,
+                 skipped: Counter) -> None:
+    check_xml(content, what=f"the KML in {name!r}" if name == filename else f"the KML {name}")
     try:
         root = ET.fromstring(content)
     except ET.ParseError as exc:
-        raise CorruptFile(f"{filename!r} is not well-formed KML ({exc})") from exc
-    records = []
+        raise CorruptFile(f"{name!r} is not well-formed KML ({exc})" if name == filename
+                          else f"the KML {name} is not well-formed ({exc})") from exc
     for placemark in root.iter():
         if _local(placemark.tag) != "Placemark":
             continue
@@ -453,14 +503,17 @@ def _read_kml(content: bytes, *, filename: str, limits: Limits) -> RawPlan:
                                                  if value is not None else "")
             elif geom_el is None and tag in _KML_GEOMETRIES:
                 geom_el = child
+            elif tag in _KML_TRACKS:
+                skipped[f"gx:{tag} (a line)"] += 1
+        if geom_el is not None and any(_local(c.tag) in _KML_TRACKS for c in geom_el.iter()):
+            skipped[f"gx:Track in a {_local(geom_el.tag)} (a line)"] += 1
+            geom_el = None
         geom = None
         if geom_el is not None:  # read after the attributes, so messages can name the lot
             where = (f"{_feature_label(len(records), props, name_is_lot_no=True)} "
                      f"in {filename!r}")
             geom = _kml_geometry(geom_el, where=where)
         records.append((props, geom))
-    return _build_plan("kml", records, file_srid=4326, srid=None, filename=filename,
-                       name_is_lot_no=True)
 
 
 _KML_GEOMETRIES = {"Point", "LineString", "LinearRing", "Polygon", "MultiGeometry"}
@@ -527,21 +580,41 @@ def _kml_geometry(el: ET.Element, *, where: str, polygon_no: int | None = None) 
 
 
 def _read_dxf(path: Path, *, filename: str, srid: int | None, limits: Limits,
-              dxf_layers: Mapping[str, str] | None) -> RawPlan:
+              dxf_layers: Mapping[str, str] | None, label_layers: Iterable[str] | None = None,
+              units: str | None = None) -> RawPlan:
     if srid is None:
         raise CrsMissing(f"{filename!r} is a DXF drawing: the file has no coordinate reference "
                          f"system; pass srid")
-    if dxf_layers is not None:
-        bad = {layer: kind for layer, kind in dxf_layers.items() if kind not in KINDS}
-        if bad:
-            raise BadAttribute(f"dxf_layers maps to unknown kinds {bad}; use one of {KINDS}")
     # ezdxf is imported only when a DXF arrives, so start-up stays quick.
     from . import dxf as dxf_reader
 
-    shapes = dxf_reader.read_dxf_shapes(path, filename=filename, layers=dxf_layers,
-                                        max_features=limits.max_features)
-    records = [({"kind": s.kind, "lot_no": s.label}, s.geom) for s in shapes]
-    return _build_plan("dxf", records, file_srid=None, srid=srid, filename=filename)
+    if dxf_layers is not None:
+        allowed = (*KINDS, dxf_reader.BLOCK_KIND)
+        bad = {layer: kind for layer, kind in dxf_layers.items() if kind not in allowed}
+        if bad:
+            raise BadAttribute(f"dxf_layers maps to unknown kinds {bad}; use one of {allowed}")
+    if units is not None and units not in dxf_reader.UNITS_M:
+        raise BadAttribute(f"units {units!r} is not one of {', '.join(dxf_reader.UNITS_M)}")
+    try:
+        crs = CRS.from_epsg(srid)
+    except CRSError as exc:
+        raise CrsMissing(f"{filename!r}: EPSG:{srid} is not a known coordinate reference system") from exc
+    crs_unit_m = None if crs.is_geographic else (crs.axis_info[0].unit_conversion_factor
+                                                 if crs.axis_info else 1.0)
+    drawing = dxf_reader.read_dxf(path, filename=filename, layers=dxf_layers,
+                                  label_layers=label_layers, units=units, crs_unit_m=crs_unit_m,
+                                  max_features=limits.max_features)
+    records = [({"kind": s.kind, "lot_no": s.label, "block_no": s.block_no}, s.geom)
+               for s in drawing.shapes]
+    try:
+        plan = _build_plan("dxf", records, file_srid=None, srid=srid, filename=filename)
+    except PlanFileError as exc:
+        notes = drawing.skipped.get("notes") or []
+        if not notes:
+            raise
+        # Mislabelled units put a drawing far off: say so with the error.
+        raise type(exc)(f"{exc.message}; note: {'; '.join(notes)}", extra=exc.extra) from exc
+    return replace(plan, skipped=drawing.skipped)
 
 
 # --- common -----------------------------------------------------------------------------------
@@ -782,6 +855,7 @@ def _make_feature(index: int, props: Mapping[str, Any], geom: BaseGeometry, *, f
         "lot number": _lookup(props, "lot_no", ("name",) if name_is_lot_no else (), keys=keys),
         "stated area": _lookup(props, "stated_area", keys=keys),
         "land use": _lookup(props, "land_use", keys=keys),
+        "block number": _lookup(props, "block_no", keys=keys),
     }
     where = f"{_label(index, found['lot number'][1])} in {filename!r}"
     for what, (alias, value) in found.items():
@@ -799,6 +873,13 @@ def _make_feature(index: int, props: Mapping[str, Any], geom: BaseGeometry, *, f
                              max_chars=MAX_LOT_NO_CHARS)
     land_use = _attribute_text(*found["land use"], where=where, what="land use",
                                max_chars=MAX_LAND_USE_CHARS)
+    block_no = _attribute_text(*found["block number"], where=where, what="block number",
+                               max_chars=MAX_LOT_NO_CHARS)
+    if block_no is not None and lot_no is not None:
+        lot_no = f"{block_no}{BLOCK_SEPARATOR}{lot_no}"
+        if len(lot_no) > MAX_LOT_NO_CHARS:
+            raise BadAttribute(f"{where}: the lot number with its block, {_short(lot_no, 40)}, is "
+                               f"{len(lot_no)} characters long; the maximum is {MAX_LOT_NO_CHARS}")
     _alias, raw_area = found["stated area"]
     stated_area = None
     if raw_area is not None:
@@ -811,4 +892,4 @@ def _make_feature(index: int, props: Mapping[str, Any], geom: BaseGeometry, *, f
         if not math.isfinite(stated_area):
             raise BadAttribute(f"{where} has a non-finite stated area")
     return RawFeature(kind=kind, lot_no=lot_no, geom=geom, stated_area=stated_area,
-                      land_use=land_use, index=index)
+                      land_use=land_use, index=index, block_no=block_no)

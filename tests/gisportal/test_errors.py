@@ -21,6 +21,7 @@ CODES = {
     "PlanFileCrsMissing": 400, "PlanFileCrsUnknown": 400, "PlanFileBadCoordinates": 400,
     "PlanFileBadAttribute": 400, "PlanFileDxfLayersUnmapped": 400, "PlanFileTooLarge": 413,
     "PlanFileUnsupportedFormat": 415, "PlanTooComplex": 422, "PlanOutOfArea": 422, "PlanInvalid": 409,
+    "NoValidLayout": 422,
 }
 
 

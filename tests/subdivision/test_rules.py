@@ -50,6 +50,10 @@ CASES = [
     Case("ROAD_WIDTH_MIN", geo.necked_road, "error", ("R1",), 50.0, (35, -2.5), 5.0),
     Case("ROAD_WIDTH_MIN", geo.narrow_passage, "error", ("R3",), 360.0, (-3, 30), 6.0),
     Case("PUBLIC_SHARE_MIN", geo.low_public_share, "error", (), None, None, 20.0),
+    Case("CORNER_TRUNCATION", geo.uncut_corner_lots, "error", ("1",), 4.5, (1, 1), 4.5),
+    Case("BUILDING_SETBACK", geo.building_in_front_setback, "error", ("B1", "2"), 15 * 1.995, (30, 1.9975),
+         29.93),
+    Case("BUILDING_COVERAGE", geo.building_over_coverage, "error", ("2", "B1"), 400.0, (30, 15.5), 66.67),
 ]
 
 

@@ -1,2 +1,2 @@
 """Importing this package registers every rule in ``registry.RULES`` (in this order)."""
-from . import access, areas, coverage, geometry, lots, roads  # noqa: F401
+from . import access, areas, buildings, corners, coverage, geometry, lots, roads  # noqa: F401
