@@ -6,9 +6,6 @@ import pytest
 
 from tests.web.conftest import assert_no_console_errors, shot
 
-# A test database even when only these tests run: the module fixture empties the database it serves.
-pytestmark = pytest.mark.django_db
-
 READY = "() => document.getElementById('map').dataset.ready === '1' && window.gisportalMap.loaded()"
 
 
