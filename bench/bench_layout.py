@@ -33,54 +33,24 @@ import sys
 import time
 from pathlib import Path
 
-from benchtools import python  # bench/ is on the path
+import benchtools  # bench/ is on the path
+from benchtools import bench_environment
 
 ROOT = Path(__file__).resolve().parents[1]
-SOCKET = ROOT / "var" / "run"
-PORT = os.environ.get("GISPORTAL_PGPORT", "5432")
 DB = os.environ.get("GISPORTAL_BENCH_DB", "gisportal_bench_layout")
 CAMBRIDGE = ROOT.parent / "shared" / "data" / "cambridge" / "cambridge.gpkg"
 
 
 def setup_environment() -> None:
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["GISPORTAL_DB_NAME"] = DB
-    os.environ["DJANGO_SETTINGS_MODULE"] = "gisportal.settings"
-    os.environ.setdefault("SECRET_KEY", "bench-layout")
-    os.environ["GISPORTAL_DEMO"] = "1"
-    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
-    sys.path.insert(0, str(ROOT))
-
-
-def pg_connect(dbname: str):
-    import psycopg2
-
-    conn = psycopg2.connect(host=str(SOCKET), port=PORT, user="gisportal", dbname=dbname)
-    conn.autocommit = True
-    return conn
+    bench_environment(DB, "bench-layout")
 
 
 def create_database() -> None:
-    admin = pg_connect("postgres")
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {DB}")
-    admin.close()
-    conn = pg_connect(DB)
-    with conn.cursor() as cur:
-        cur.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    conn.close()
-    result = subprocess.run([python(), str(ROOT / "manage.py"), "migrate", "--no-input", "-v", "0"],
-                            cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, check=False)
-    if result.returncode:
-        raise RuntimeError(f"migrate failed: {(result.stderr or result.stdout).strip()[-2000:]}")
+    benchtools.create_database(DB)
 
 
 def drop_database() -> None:
-    admin = pg_connect("postgres")
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    admin.close()
+    benchtools.drop_database(DB)
 
 
 def load_data(cambridge: bool) -> None:

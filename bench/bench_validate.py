@@ -44,16 +44,14 @@ import shutil
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchtools import python  # bench/ is on the path
+import benchtools  # bench/ is on the path
+from benchtools import bench_environment, pg_connect, python
 
 ROOT = Path(__file__).resolve().parents[1]
-SOCKET = ROOT / "var" / "run"
-PORT = os.environ.get("GISPORTAL_PGPORT", "5432")
 DB = "gisportal_bench_validate"
 MUNICIPALITY = "BENCH"
 METRIC_SRID = 32638
@@ -66,46 +64,15 @@ TARGET_RATIO = 30.0
 
 
 def setup_environment() -> None:
-    """Point this process (and its children) at the bench database, never at the real one."""
-    os.environ.pop("DATABASE_URL", None)  # it would override GISPORTAL_DB_NAME and point elsewhere
-    os.environ["GISPORTAL_DB_NAME"] = DB
-    os.environ["DJANGO_SETTINGS_MODULE"] = "gisportal.settings"
-    os.environ.setdefault("SECRET_KEY", "bench-validate")
-    os.environ["GISPORTAL_DEMO"] = "1"
-    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
-    sys.path.insert(0, str(ROOT))
+    bench_environment(DB, "bench-validate")
 
 
-def pg_connect(dbname: str):
-    import psycopg2
-
-    conn = psycopg2.connect(host=str(SOCKET), port=PORT, user="gisportal", dbname=dbname)
-    conn.autocommit = True
-    return conn
-
-
-# ---- database -------------------------------------------------------------------------------------
 def create_database() -> None:
-    admin = pg_connect("postgres")
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {DB}")
-    admin.close()
-    conn = pg_connect(DB)
-    with conn.cursor() as cur:
-        cur.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    conn.close()
-    result = subprocess.run([python(), str(ROOT / "manage.py"), "migrate", "--no-input", "-v", "0"],
-                            cwd=ROOT, env=dict(os.environ), capture_output=True, text=True)
-    if result.returncode:
-        raise RuntimeError(f"migrate failed: {(result.stderr or result.stdout).strip()[-2000:]}")
+    benchtools.create_database(DB)
 
 
 def drop_database() -> None:
-    admin = pg_connect("postgres")
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    admin.close()
+    benchtools.drop_database(DB)
 
 
 # ---- plans and files -------------------------------------------------------------------------------
