@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import ctypes
+import hashlib
+import io
 import itertools
 import multiprocessing
 import os
@@ -28,14 +30,26 @@ from pathlib import Path
 import numpy as np
 import shapely
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from tqdm import tqdm
 
 from gisportal import crs
-from gisportal.copy import bytes_fields, float8_fields, text_fields
-from parcels.geometry import check_polygons
+from gisportal.copy import (
+    binary_copy_data,
+    bytes_fields,
+    float8_fields,
+    int4_fields,
+    text_fields,
+)
+from parcels import sql
+from parcels.geometry import REPAIR_MAX_AREA_CHANGE, check_polygons
 from parcels.models import LandUse, Municipality, Parcel, ParcelStatus
-from parcels.services import ChunkEncoder, EncodedChunk, ParcelBulkWrite
+from parcels.services import (
+    ChunkEncoder,
+    EncodedChunk,
+    ParcelBulkWrite,
+    derived_fingerprint,
+)
 from parcels.sources import SourceError, SourceInfo, SourceTable, open_source
 from parcels.values import number_column, text_column
 
@@ -60,6 +74,8 @@ CHUNK_ROWS = 25_000
 # Chunks prepared at once, one reader process each: with PostgreSQL beside them they keep both
 # cores of a small server busy. A source that fits in the first chunk is read in this process.
 READERS = 2
+# Bump when what the importer makes of a row changes: every parcel is then compared in full once more.
+DIGEST_VERSION = "parcel-import-1"
 
 
 @dataclass
@@ -68,8 +84,9 @@ class ImportSummary:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    repaired: int = 0
+    repaired: int = 0  # rows created or updated with a repaired geometry (a skipped row is not looked at)
     rejected: int = 0
+    skipped: int = 0  # of the unchanged, those read exactly as the last import read them: no geometry work
     rejects_path: str | None = None
     rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (row, code, reason)
     hull: shapely.Geometry | None = None  # convex hull of the geometries read, in the source CRS
@@ -121,31 +138,102 @@ class _Prepared:
 
     start: int
     read: int
-    kept: EncodedChunk  # the rows kept, encoded for ParcelBulkWrite
+    kept: EncodedChunk  # the rows kept, encoded for ParcelBulkWrite (codes: with the rows skipped)
     repaired: int
     rejects: list[tuple[int, str, str, str]]  # (row, code, reason, wkt)
     hull: shapely.Geometry | None
     repaired_rows: set[int]  # rows kept after a repair (a later duplicate check may still refuse them)
+    skipped: int = 0  # rows the registry already holds as read (the same digest): unchanged
+
+
+def digest_key(*, mapping: dict[str, str], source_srid: int, metric_srid: int, derived: str = "") -> bytes:
+    """Return the key of this import's row digests: everything besides a row's own values that decides
+    what the import makes of it (field mapping, CRSs, repair tolerance, the importer's version, and
+    DERIVED: a fingerprint of the zoning and districts a parcel's zone or district is looked up in)."""
+    parts = (DIGEST_VERSION, sorted(mapping.items()), source_srid, settings.STORAGE_SRID, metric_srid,
+             REPAIR_MAX_AREA_CHANGE, CODE_MAX_LENGTH, derived)
+    return hashlib.blake2b(repr(parts).encode(), digest_size=32).digest()
+
+
+def row_digests(key: bytes, columns: list[list], wkb: np.ndarray) -> list[bytes]:
+    """Return one 16-byte digest per row of its values as read (COLUMNS, one list each) and its WKB."""
+    base = hashlib.blake2b(key=key, digest_size=16)
+    digests = []
+    for values, geom in zip(zip(*columns), wkb.tolist()):
+        h = base.copy()
+        h.update(repr(values).encode())
+        h.update(geom or b"")
+        digests.append(h.digest())
+    return digests
+
+
+class _KnownDigests:
+    """Which rows the registry already holds as read: the last import of a parcel left the same digest.
+
+    Asked through the import's own connection in the importing process, or a connection of its own in
+    a reader process (it must not touch the one it inherits). A reader sees the registry as committed
+    before the import: the state the import matches against, since a code is imported once.
+    """
+
+    def __init__(self, municipality_id: int):
+        self.municipality_id, self.owner = municipality_id, os.getpid()
+        self.params = connection.get_connection_params()
+        self._own = None
+
+    def __call__(self, codes: list[str], digests: list[bytes]) -> np.ndarray:
+        """Return the positions in CODES whose parcel holds the digest at the same position."""
+        if not codes:
+            return np.zeros(0, dtype=np.intp)
+        data = binary_copy_data([int4_fields(np.arange(len(codes))), text_fields(codes), bytes_fields(digests)],
+                                len(codes))
+        if os.getpid() == self.owner:
+            with connection.cursor() as cursor:
+                return self._ask(cursor.cursor, data)
+        if self._own is None:
+            import psycopg2  # noqa: PLC0415 - only reader processes open a connection of their own
+
+            # It writes only its temporary table, and rolls that back after each chunk.
+            self._own = psycopg2.connect(**{k: v for k, v in self.params.items() if k != "cursor_factory"})
+        try:
+            with self._own.cursor() as cursor:
+                return self._ask(cursor, data)
+        finally:
+            self._own.rollback()
+
+    def _ask(self, cursor, data: bytes) -> np.ndarray:
+        cursor.execute(sql.load("known_create"))
+        cursor.copy_expert(sql.load("copy_known"), io.BytesIO(data))
+        cursor.execute(sql.load("known_digests"), {"municipality": self.municipality_id})
+        found = np.fromiter((i for i, in cursor.fetchall()), dtype=np.intp)
+        cursor.execute("TRUNCATE parcel_known")
+        return np.sort(found)
 
 
 class _Preparer:
     """Turn source chunks into rows encoded for ParcelBulkWrite, column by column. Codes repeated in
-    the file are refused by the database (ParcelBulkWrite), so nothing here grows with the file."""
+    the file are refused by the database (ParcelBulkWrite), so nothing here grows with the file.
+
+    Each row's digest (row_digests) is written with it; a row whose digest the registry already
+    holds for its code is skipped before any geometry work (KNOWN, when the municipality has parcels).
+    """
 
     def __init__(self, *, mapping: dict[str, str], municipality: Municipality, source_srid: int,
-                 retired: set[str], want_hull: bool = False):
+                 retired: set[str], want_hull: bool = False, key: bytes = b"",
+                 known: _KnownDigests | None = None):
         self.mapping, self.source_srid, self.retired = mapping, source_srid, retired
         self.want_hull = want_hull
         self.metric_srid = municipality.metric_srid
         self.storage = settings.STORAGE_SRID
+        self.key = key or digest_key(mapping=mapping, source_srid=source_srid, metric_srid=self.metric_srid)
+        self.known = known
 
     def __call__(self, start: int, table: SourceTable, encoder: ChunkEncoder) -> _Prepared:
         n, storage, mapping = len(table), self.storage, self.mapping
-        geoms, repaired = self._checked_geometries(crs.transform(table.geoms, table.srid, storage))
         hull = None
         if self.want_hull:
             # One linestring through every vertex: the same hull as their multipoint, ~10x faster to build.
-            coords = shapely.get_coordinates(table.geoms[~shapely.is_missing(table.geoms)])
+            geoms = table.geoms
+            coords = shapely.get_coordinates(geoms[~shapely.is_missing(geoms)])
             hull = shapely.convex_hull(shapely.linestrings(coords)) if len(coords) >= 2 else None
 
         def column(target: str):
@@ -175,13 +263,33 @@ class _Preparer:
         ok = np.fromiter((len(code) <= CODE_MAX_LENGTH and url_safe(code) is not None and code not in retired
                           for code in codes), dtype=bool, count=n)
         ok &= np.fromiter((use in LAND_USES for use in land_uses), dtype=bool, count=n)
-        ok &= np.fromiter((not isinstance(g, str) for g in geoms), dtype=bool, count=n)
+        digests = row_digests(self.key, [codes, plans, blocks, numbers, districts, land_uses, zones, areas],
+                              table.wkb)
+
+        # Rows the last import read exactly so: unchanged, with no geometry work at all.
+        skip = np.zeros(n, dtype=bool)
+        if self.known is not None and ok.any():
+            candidates = np.flatnonzero(ok)
+            skip[candidates[self.known([codes[i] for i in candidates.tolist()],
+                                       [digests[i] for i in candidates.tolist()])]] = True
+        todo = np.flatnonzero(~skip)
+        source_geoms = np.full(n, None, dtype=object)
+        source_geoms[todo] = table.geoms_at(todo)
+        geoms = [None] * n
+        repaired = np.zeros(n, dtype=bool)
+        if len(todo):
+            checked, fixed = self._checked_geometries(crs.transform(source_geoms[todo], table.srid, storage))
+            for i, geom in zip(todo.tolist(), checked):
+                geoms[i] = geom
+            repaired[todo] = fixed
+        ok[todo] &= np.fromiter((not isinstance(geoms[i], str) for i in todo.tolist()), dtype=bool,
+                                count=len(todo))
         rejects = []
         for i in np.flatnonzero(~ok).tolist():
-            code, geom = codes[i], table.geoms[i]
+            code, geom = codes[i], source_geoms[i]
             rejects.append((start + i + 1, code, self._reason(code, land_uses[i], geoms[i]),
                             "" if geom is None else shapely.to_wkt(geom, rounding_precision=9)))
-        kept_index = np.flatnonzero(ok)
+        kept_index = np.flatnonzero(ok & ~skip)
         kept = np.array([geoms[i] for i in kept_index.tolist()], dtype=object)
         repaired_rows = {start + i + 1 for i in kept_index[repaired[kept_index]].tolist()}
 
@@ -200,11 +308,14 @@ class _Preparer:
             "area_m2": float8_fields(shapely.area(metric)), "perimeter_m": float8_fields(shapely.length(metric)),
             # WKB without an SRID: the column's SRID applies.
             "geom": bytes_fields(shapely.to_wkb(kept).tolist()),
+            "source_digest": bytes_fields(pick(digests)),
         }
+        skipped = np.flatnonzero(skip)
         encoded = encoder.encode(row_nos=kept_index + (start + 1), fields=fields,
-                                 boxes=shapely.bounds(kept).reshape(-1, 4))
+                                 boxes=shapely.bounds(kept).reshape(-1, 4),
+                                 skipped=(skipped + (start + 1), text_fields([codes[i] for i in skipped.tolist()])))
         return _Prepared(start=start, read=n, kept=encoded, repaired=len(repaired_rows), rejects=rejects, hull=hull,
-                         repaired_rows=repaired_rows)
+                         repaired_rows=repaired_rows, skipped=len(skipped))
 
     def _checked_geometries(self, geoms: np.ndarray) -> tuple[list, np.ndarray]:
         """Return each geometry as a valid MultiPolygon or the reason it is refused (a str), and
@@ -267,8 +378,12 @@ def import_parcels(
     summary = ImportSummary(source_srid=source.srid)
     retired = set(Parcel.objects.filter(municipality=municipality, status=ParcelStatus.RETIRED)
                   .values_list("parcel_code", flat=True))
+    zone_by_overlay = "zone_code" not in mapping
+    key = digest_key(mapping=mapping, source_srid=source.srid, metric_srid=municipality.metric_srid,
+                     derived=derived_fingerprint(municipality=municipality, zone_by_overlay=zone_by_overlay))
+    has_parcels = Parcel.objects.filter(municipality=municipality).exists()
     prepare = _Preparer(mapping=mapping, municipality=municipality, source_srid=source.srid, retired=retired,
-                        want_hull=want_hull)
+                        want_hull=want_hull, key=key, known=_KnownDigests(municipality.pk) if has_parcels else None)
     chunk_rows = max(1, int(chunk_rows))
     columns = sorted(set(mapping.values()))
 
@@ -288,7 +403,7 @@ def import_parcels(
         with readers, \
                 transaction.atomic(), \
                 ParcelBulkWrite(municipality=municipality, source=f"import {os.path.basename(path)}", at=at,
-                                by=by, zone_by_overlay="zone_code" not in mapping) as bulk:
+                                by=by, zone_by_overlay=zone_by_overlay) as bulk:
             bulk.create_stage()
             # Chunks follow each other until one comes back short: the driver's feature count only
             # shapes the plan, so an under-count never drops rows (a chunk read past the end is empty).
@@ -316,6 +431,10 @@ def import_parcels(
                     repaired -= row_no in chunk.repaired_rows
                 summary.read += chunk.read
                 summary.repaired += repaired
+                summary.skipped += chunk.skipped
+                if duplicates:  # a skipped row whose code came earlier is refused, not unchanged
+                    written = set(chunk.kept.row_nos.tolist())
+                    summary.skipped -= sum(row_no not in written for row_no, _, _ in duplicates)
                 for row_no, code, reason, wkt in sorted(rejects):
                     summary.rejects.append((row_no, code, reason))
                     rejects_writer.writerow([row_no, code, reason, wkt])

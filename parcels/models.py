@@ -196,6 +196,10 @@ class Parcel(ParcelFields):
         Record, null=True, blank=True, on_delete=models.PROTECT, related_name="retired_parcels", db_index=False
     )
     updated_at = models.DateTimeField(help_text="When the current state began")
+    # What the last import read for this parcel (parcels.importing.row_digests): a re-import skips a
+    # row whose digest is the same. Not part of the parcel's state: any other change clears it (a
+    # trigger, migration 0006), so an edited parcel is compared in full on the next import.
+    source_digest = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [

@@ -285,6 +285,16 @@ PLANNER_DEFAULTS = ("RESET enable_hashjoin; RESET enable_mergejoin; RESET enable
                     "RESET enable_bitmapscan; RESET jit")
 
 
+def derived_fingerprint(*, municipality: Municipality, zone_by_overlay: bool) -> str:
+    """Return a fingerprint of the districts (and, with ZONE_BY_OVERLAY, the zoning) of MUNICIPALITY:
+    what a bulk write derives a parcel's district and zone from besides the row itself."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql.load("derived_fingerprint"),
+                       {"municipality": municipality.pk, "zone_by_overlay": zone_by_overlay})
+        districts, zoning = cursor.fetchone()
+    return f"districts {districts} zoning {zoning}"
+
+
 @dataclass(frozen=True)
 class EncodedChunk:
     """One chunk's rows in binary COPY form (gisportal.copy), for ParcelBulkWrite.write_chunk."""
@@ -292,8 +302,9 @@ class EncodedChunk:
     copy: str  # the COPY of parcels/sql/ the rows are encoded for
     row_nos: np.ndarray  # the rows' numbers in the source, ascending
     rows: list[bytes]  # one encoded row each
-    codes: bytes  # COPY data of (row_no, parcel_code) for every row: sql/copy_codes.sql
+    codes: bytes  # COPY data of (row_no, parcel_code) for every row, and every row skipped: sql/copy_codes.sql
     boxes: np.ndarray  # the rows' bounds, in the storage CRS
+    code_count: int = -1  # rows in CODES (-1: the same as ROWS)
 
 
 @dataclass(frozen=True)
@@ -306,12 +317,21 @@ class ChunkEncoder:
     fields: tuple[str, ...]  # then these, by name in ParcelBulkWrite.FIELDS
     with_row_no: bool  # between the two
 
-    def encode(self, *, row_nos: np.ndarray, fields: dict[str, list[bytes]], boxes: np.ndarray) -> EncodedChunk:
-        """Encode rows given as binary COPY fields, one list per name in ParcelBulkWrite.FIELDS."""
+    def encode(self, *, row_nos: np.ndarray, fields: dict[str, list[bytes]], boxes: np.ndarray,
+               skipped: tuple[np.ndarray, list[bytes]] | None = None) -> EncodedChunk:
+        """Encode rows given as binary COPY fields, one list per name in ParcelBulkWrite.FIELDS.
+        SKIPPED: (row numbers, parcel_code fields) of rows read but not written (unchanged): their
+        codes still count as seen."""
         n, row_no_fields = len(row_nos), int4_fields(row_nos)
         columns = [*self.constants, *([row_no_fields] if self.with_row_no else []), *(fields[f] for f in self.fields)]
+        code_rows, code_fields = row_no_fields, fields["parcel_code"]
+        if skipped is not None and len(skipped[0]):
+            order = np.argsort(np.concatenate([row_nos, skipped[0]]), kind="stable").tolist()
+            every_row, every_code = [*row_no_fields, *int4_fields(skipped[0])], [*code_fields, *skipped[1]]
+            code_rows, code_fields = [every_row[i] for i in order], [every_code[i] for i in order]
         return EncodedChunk(copy=self.copy, row_nos=row_nos, rows=binary_copy_rows(columns, n),
-                            codes=binary_copy_data([row_no_fields, fields["parcel_code"]], n), boxes=boxes)
+                            codes=binary_copy_data([code_rows, code_fields], len(code_rows)), boxes=boxes,
+                            code_count=len(code_rows))
 
 
 class ParcelBulkWrite:
@@ -332,11 +352,11 @@ class ParcelBulkWrite:
     """
 
     FIELDS = ("parcel_code", "plan_no", "block_no", "parcel_no", "district_code", "land_use", "zone_code",
-              "stated_area", "area_m2", "perimeter_m", "geom")
+              "stated_area", "area_m2", "perimeter_m", "geom", "source_digest")
     # parcels_parcel's columns in sql/copy_created.sql, from the staged fields (district_code has no
     # column there: without districts it never names one).
     CREATED_FIELDS = ("parcel_code", "plan_no", "block_no", "parcel_no", "land_use", "zone_code", "stated_area",
-                      "area_m2", "perimeter_m", "geom")
+                      "area_m2", "perimeter_m", "geom", "source_digest")
 
     def __init__(self, *, municipality: Municipality, source: str, at: datetime | None = None, by=None,
                  operation: str = "import", zone_by_overlay: bool = False):
@@ -411,15 +431,16 @@ class ParcelBulkWrite:
         if chunk.copy != self.encoder.copy:
             raise ValueError(f"chunk encoded for {chunk.copy}, not {self.encoder.copy}")
         rows, row_nos, boxes = chunk.rows, chunk.row_nos, chunk.boxes
-        if not len(rows):
+        code_count = len(rows) if chunk.code_count < 0 else chunk.code_count
+        if not code_count:
             return []
-        duplicates = self._refuse_duplicates(chunk.codes, len(rows))
+        duplicates = self._refuse_duplicates(chunk.codes, code_count)
         if duplicates:
-            drop = set(np.searchsorted(row_nos, [row for row, _, _ in duplicates]).tolist())
+            drop = set(np.flatnonzero(np.isin(row_nos, [row for row, _, _ in duplicates])).tolist())
             keep = [i for i in range(len(rows)) if i not in drop]
             rows, row_nos, boxes = [rows[i] for i in keep], row_nos[keep], np.asarray(boxes)[keep]
-            if not rows:
-                return duplicates
+        if not rows:
+            return duplicates
         # Few large reads of the data: fewer trips through psycopg2's Python file interface.
         self._cursor.cursor.copy_expert(sql.load(chunk.copy), io.BytesIO(binary_copy_payload(rows)),
                                         size=COPY_READ_BYTES)
@@ -450,6 +471,9 @@ class ParcelBulkWrite:
         changed = 0
         if self.had_parcels:  # codes are unique within one import, so earlier chunks never match
             cursor.execute(sql.load("stage_match"), self.params)
+            # Unchanged rows read in another way than last time (another file, or no digest yet): the
+            # next import of this file skips them.
+            cursor.execute(sql.load("stage_keep_digest"))
             cursor.execute("SELECT count(*) FROM parcel_match WHERE is_changed")
             changed = cursor.fetchone()[0]
             if changed:

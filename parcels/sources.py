@@ -36,10 +36,24 @@ class SourceTable:
     srid_from: str  # "file", "--srid" or "assumed lon/lat"
     fields: list[str]
     columns: dict[str, np.ndarray]
-    geoms: np.ndarray  # shapely geometries (None where a row has none), in `srid`
+    wkb: np.ndarray  # each row's geometry as read: WKB bytes, or None where a row has none; in `srid`
+    parsed: np.ndarray | None = None  # shapely geometries of wkb, once parsed
 
     def __len__(self) -> int:
-        return len(self.geoms)
+        return len(self.wkb)
+
+    @property
+    def geoms(self) -> np.ndarray:
+        """Every row's shapely geometry (None where a row has none), parsed once when first asked for."""
+        if self.parsed is None:
+            self.parsed = shapely.from_wkb(self.wkb, on_invalid="ignore")
+        return self.parsed
+
+    def geoms_at(self, index: np.ndarray) -> np.ndarray:
+        """The shapely geometries of the rows at INDEX, parsing only those."""
+        if self.parsed is not None:
+            return self.parsed[index]
+        return shapely.from_wkb(self.wkb[index], on_invalid="ignore")
 
     def field(self, name: str) -> np.ndarray:
         return self.columns[name]
@@ -96,9 +110,9 @@ class SourceInfo:
         except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
             raise SourceError(f"cannot read {self.path}: {_first_line(exc)}") from None
         fields = [str(f) for f in meta["fields"]]
-        geoms = shapely.from_wkb(wkb, on_invalid="ignore") if wkb is not None else np.full(0, None, dtype=object)
         return SourceTable(path=self.path, layer=self.layer, srid=self.srid, srid_from=self.srid_from,
-                           fields=fields, columns=dict(zip(fields, field_data)), geoms=geoms)
+                           fields=fields, columns=dict(zip(fields, field_data)),
+                           wkb=wkb if wkb is not None else np.full(0, None, dtype=object))
 
 
 
@@ -150,7 +164,7 @@ def read_source(path: str, *, layer: str | None = None, srid: int | None = None,
     resolved, srid_from = resolve_srid(path, meta.get("crs"), srid, geoms)
     return SourceTable(
         path=path, layer=name, srid=resolved, srid_from=srid_from, fields=fields,
-        columns=dict(zip(fields, field_data)), geoms=geoms,
+        columns=dict(zip(fields, field_data)), wkb=wkb, parsed=geoms,
     )
 
 

@@ -3,6 +3,7 @@ CREATE TEMP TABLE parcel_stage (
     row_no integer PRIMARY KEY, parcel_code text, plan_no text, block_no text, parcel_no text,
     district_code text, land_use text, zone_code text, stated_area double precision,
     area_m2 double precision, perimeter_m double precision, geom geometry(MultiPolygon, %(srid)s),
+    source_digest bytea,
     district_id bigint
 ) ON COMMIT DROP;
 -- Staged rows that match an existing parcel; narrow, so matching never rewrites the staged geometries.
