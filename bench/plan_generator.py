@@ -45,15 +45,24 @@ def generate_plan(n_lots: int, origin: tuple[float, float] = (500_000.0, 2_700_0
     def add(kind, no, geom, stated=None, use=None):
         features.append(PlanFeature(kind, no, geom, stated_area=stated, land_use=use, index=len(features)))
 
-    # Roads: full-width east-west strips, and north-south pieces between them.
+    # Roads: full-width east-west strips, and north-south pieces between them (added after the lots, once
+    # they have taken the corner truncation triangles of the lots beside them).
     for r in range(rows + 1):
         y = y0 + r * pitch_y
         add("road", f"R-EW{r}", shapely.box(x0, y, x0 + width, y + ROAD_WIDTH_M), use="road")
+    ns_roads = {}
     for r in range(rows):
         y = y0 + r * pitch_y + ROAD_WIDTH_M
         for c in range(cols + 1):
             x = x0 + c * pitch_x
-            add("road", f"R-NS{r}-{c}", shapely.box(x, y, x + ROAD_WIDTH_M, y + BLOCK_HEIGHT_M), use="road")
+            ns_roads[r, c] = [shapely.box(x, y, x + ROAD_WIDTH_M, y + BLOCK_HEIGHT_M)]
+
+    def cut_corner(geom, corner, inward, leg, road):
+        """Cut the corner truncation (شطفة) of a block's corner lot and give the triangle to ROAD."""
+        (cx, cy), (dx, dy) = corner, inward
+        triangle = shapely.Polygon([(cx, cy), (cx + dx * leg, cy), (cx, cy + dy * leg)])
+        ns_roads[road].append(triangle)
+        return shapely.difference(geom, triangle)
 
     lot_no = 0
     block = 0
@@ -70,11 +79,21 @@ def generate_plan(n_lots: int, origin: tuple[float, float] = (500_000.0, 2_700_0
                 ly = by + row * LOT_DEPTH_M
                 for k in range(LOTS_PER_ROW):
                     geom = shapely.box(edges[k], ly, edges[k + 1], ly + LOT_DEPTH_M)
+                    # A block's corner lots front two streets: 1/5 of the wider one's width, 3 to 6 m. The
+                    # first column's west road runs beside the 20 m right-of-way: a 35 m street.
+                    cy, dy = (ly, 1.0) if row == 0 else (ly + LOT_DEPTH_M, -1.0)
+                    if k == 0:
+                        geom = cut_corner(geom, (edges[0], cy), (1.0, dy), 6.0 if c == 0 else 3.0, (r, c))
+                    if k == LOTS_PER_ROW - 1:
+                        geom = cut_corner(geom, (edges[-1], cy), (-1.0, dy), 3.0, (r, c + 1))
                     if lot_no < n_lots:
                         lot_no += 1
                         add("lot", str(lot_no), geom, stated=round(geom.area, 1), use="residential")
                     else:
                         add("open_space", f"OS{block}-{row}-{k}", geom, use="park")
+
+    for (r, c), pieces in ns_roads.items():
+        add("road", f"R-NS{r}-{c}", shapely.union_all(pieces), use="road")
 
     parent = shapely.box(x0, y0, x0 + width, y0 + height)
     neighbour = shapely.box(x0 + width, y0, x0 + width + 50, y0 + 50)

@@ -5,7 +5,6 @@ Every setting that matters in production comes from an environment variable; see
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from datetime import timedelta
@@ -13,6 +12,8 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from gisportal.plan_kinds import dxf_layers_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -213,13 +214,12 @@ PLAN_UPLOAD_MAX_BYTES = env_int("GISPORTAL_PLAN_UPLOAD_MAX_BYTES", 50 * 1024 * 1
 PLAN_UNCOMPRESSED_MAX_BYTES = env_int("GISPORTAL_PLAN_UNCOMPRESSED_MAX_BYTES", 200 * 1024 * 1024)
 # Wall-clock seconds one validation may take before it stops with 422 (the server timeout is 120 s).
 PLAN_VALIDATION_BUDGET_S = env_int("GISPORTAL_PLAN_VALIDATION_BUDGET_S", 30)
-# DXF layer name → plan feature kind; default LOTS, ROADS, OPEN_SPACE, UTILITY.
+# DXF layer name → plan feature kind (the kinds the upload form's dxf_layers takes, gisportal.plan_kinds);
+# default LOTS, ROADS, OPEN_SPACE, UTILITY.
 try:
-    PLAN_DXF_LAYERS = json.loads(os.environ.get("GISPORTAL_DXF_LAYERS") or "{}")
-except ValueError:
-    raise ImproperlyConfigured("GISPORTAL_DXF_LAYERS must be a JSON object such as {\"PARCELS\": \"lot\"}") from None
-if not isinstance(PLAN_DXF_LAYERS, dict) or not set(PLAN_DXF_LAYERS.values()) <= {"lot", "road", "open_space", "utility"}:
-    raise ImproperlyConfigured("GISPORTAL_DXF_LAYERS must map DXF layer names to lot, road, open_space or utility")
+    PLAN_DXF_LAYERS = dxf_layers_setting(os.environ.get("GISPORTAL_DXF_LAYERS"))
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = os.environ.get("GISPORTAL_UPLOAD_TMP") or None

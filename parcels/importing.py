@@ -37,6 +37,7 @@ from gisportal import crs
 from gisportal.copy import (
     binary_copy_data,
     bytes_fields,
+    constant_field,
     float8_fields,
     int4_fields,
     text_fields,
@@ -45,6 +46,7 @@ from parcels import sql
 from parcels.geometry import REPAIR_MAX_AREA_CHANGE, check_polygons
 from parcels.models import LandUse, Municipality, Parcel, ParcelStatus
 from parcels.services import (
+    PROBE_ONLY,
     ChunkEncoder,
     EncodedChunk,
     ParcelBulkWrite,
@@ -184,8 +186,8 @@ class _KnownDigests:
         """Return the positions in CODES whose parcel holds the digest at the same position."""
         if not codes:
             return np.zeros(0, dtype=np.intp)
-        data = binary_copy_data([int4_fields(np.arange(len(codes))), text_fields(codes), bytes_fields(digests)],
-                                len(codes))
+        data = binary_copy_data([int4_fields(np.arange(len(codes))), constant_field(self.municipality_id, "int8"),
+                                 text_fields(codes), bytes_fields(digests)], len(codes))
         if os.getpid() == self.owner:
             with connection.cursor() as cursor:
                 return self._ask(cursor.cursor, data)
@@ -196,6 +198,9 @@ class _KnownDigests:
             self._own = psycopg2.connect(**{k: v for k, v in self.params.items() if k != "cursor_factory"})
         try:
             with self._own.cursor() as cursor:
+                # Probe the code index for each row, as the import's own connection does: hashing the
+                # whole registry for every chunk costs what the registry holds, not what the chunk does.
+                cursor.execute(PROBE_ONLY)
                 return self._ask(cursor, data)
         finally:
             self._own.rollback()
@@ -203,7 +208,7 @@ class _KnownDigests:
     def _ask(self, cursor, data: bytes) -> np.ndarray:
         cursor.execute(sql.load("known_create"))
         cursor.copy_expert(sql.load("copy_known"), io.BytesIO(data))
-        cursor.execute(sql.load("known_digests"), {"municipality": self.municipality_id})
+        cursor.execute(sql.load("known_digests"))
         found = np.fromiter((i for i, in cursor.fetchall()), dtype=np.intp)
         cursor.execute("TRUNCATE parcel_known")
         return np.sort(found)

@@ -285,6 +285,11 @@ PLANNER_DEFAULTS = ("RESET enable_hashjoin; RESET enable_mergejoin; RESET enable
                     "RESET enable_bitmapscan; RESET jit")
 
 
+STATISTICS_STALE = ("SELECT c.reltuples < 0 OR coalesce(s.n_mod_since_analyze > 0.2 * c.reltuples, true) "
+                    "FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+                    "WHERE c.oid = 'parcels_parcel'::regclass")
+
+
 def derived_fingerprint(*, municipality: Municipality, zone_by_overlay: bool) -> str:
     """Return a fingerprint of the districts (and, with ZONE_BY_OVERLAY, the zoning) of MUNICIPALITY:
     what a bulk write derives a parcel's district and zone from besides the row itself."""
@@ -390,14 +395,7 @@ class ParcelBulkWrite:
                        "EXISTS (SELECT 1 FROM parcels_parcel WHERE municipality_id = %s)",
                        [self.municipality.pk] * 3)
         self.has_districts, self.has_zoning, self.had_parcels = cursor.fetchone()
-        if self.had_parcels:
-            # Statistics that predate a large change (the first import just committed) make the
-            # planner pick the wrong index even when told to probe; refresh them first (~0.3 s at 200k).
-            cursor.execute("SELECT c.reltuples < 0 OR coalesce(s.n_mod_since_analyze > 0.2 * c.reltuples, true) "
-                           "FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
-                           "WHERE c.oid = 'parcels_parcel'::regclass")
-            if cursor.fetchone()[0]:
-                cursor.execute("ANALYZE parcels_parcel")
+        self._statistics_checked = False
         if self.had_parcels or self.has_districts or (self.zone_by_overlay and self.has_zoning):
             self.encoder = ChunkEncoder(copy="copy_stage", constants=(), fields=self.FIELDS, with_row_no=True)
         else:
@@ -470,6 +468,7 @@ class ParcelBulkWrite:
             cursor.execute(sql.load("stage_zone_overlay"), self.params)
         changed = 0
         if self.had_parcels:  # codes are unique within one import, so earlier chunks never match
+            self._refresh_statistics()
             cursor.execute(sql.load("stage_match"), self.params)
             # Unchanged rows read in another way than last time (another file, or no digest yet): the
             # next import of this file skips them.
@@ -487,6 +486,17 @@ class ParcelBulkWrite:
         cursor.execute("TRUNCATE parcel_stage, parcel_match")
         self.created += created
         self.updated += changed
+
+    def _refresh_statistics(self) -> None:
+        """Statistics that predate a large change (the first import just committed) make the planner
+        pick the wrong index even when told to probe: refresh them before the first match (~0.3 s at
+        200k). A re-import whose rows are all skipped by their digest never matches, nor pays this."""
+        if self._statistics_checked:
+            return
+        self._statistics_checked = True
+        self._cursor.execute(STATISTICS_STALE)
+        if self._cursor.fetchone()[0]:
+            self._cursor.execute("ANALYZE parcels_parcel")
 
     def _keep_boxes(self, rows) -> None:
         if len(rows):

@@ -1,17 +1,21 @@
 """Apply a plan's suggested corrections: answer the corrected file (?fix=snap), or store it as a new version.
 
-The corrections themselves are computed by the engine (engine.corrections) with every validation; here they
-are applied to the plan's features, the corrected plan written in the format it came in
-(plan_files.writers), read back and validated again, so the answer shows what the surveyor will get.
+The corrections themselves are computed by the engine (engine.corrections, rules.corners) with every
+validation; here they are applied to the plan's features: the snapped ones first, then the corner cuts on the
+lots as they are after snapping (``corners.cut_corners``), a cut lot's stated area following its cut. The
+corrected plan is validated again, and a correction that adds a finding is left out (the others kept), so a fix
+never makes a plan worse. The corrected plan is written in the format it came in (plan_files.writers), read back
+and validated again, so the answer shows what the surveyor will get.
 """
 
 from __future__ import annotations
 
 import base64
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 
 import numpy as np
+import shapely
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -20,7 +24,9 @@ from gisportal import crs
 from gisportal.errors import Conflict, Forbidden
 from subdivision import selectors, workflow
 from subdivision.engine import Budget
-from subdivision.engine.corrections import corrected_geometries
+from subdivision.engine.corrections import TRUNCATION_CODE, corrected_geometries
+from subdivision.engine.findings import Finding
+from subdivision.engine.rules.corners import cut_corners
 from subdivision.models import PlanEvent, PlanStatus
 from subdivision.plan_files import RawPlan, read_plan
 from subdivision.plan_files.dxf import DEFAULT_LAYERS
@@ -39,15 +45,65 @@ from subdivision.services import (
 from subdivision.transitions import _locked_plan
 
 FIXABLE_STATUSES = (PlanStatus.DRAFT, PlanStatus.RETURNED)
+NEAR_M = 1.0  # a finding after the fix within this of one of the same code and features before is that one
 
 
-def corrected_plan(check: PlanCheck) -> tuple[RawPlan, int]:
-    """Return the checked plan with every correction of its report applied (in its own CRS), and how many."""
+@dataclass(frozen=True)
+class CorrectedPlan:
+    raw: RawPlan  # the plan with the corrections kept applied, in its own CRS
+    applied: int  # how many findings' corrections were kept
+    corrected_check: PlanCheck  # the corrected plan validated against the registry
+
+
+def _finding_key(finding: Finding) -> tuple[str, frozenset]:
+    return finding.code, frozenset(finding.features)
+
+
+def added_findings(before: list[Finding], after: list[Finding]) -> list[Finding]:
+    """Return the findings of AFTER that BEFORE has not: none of the same code about the same features lies
+    within NEAR_M of it."""
+    by_key: dict[tuple, list] = {}
+    for f in before:
+        by_key.setdefault(_finding_key(f), []).append(f.location)
+    out = []
+    for f in after:
+        places = by_key.get(_finding_key(f), [])
+        if f.location is None or f.location.is_empty:
+            known = bool(places)
+        else:
+            known = any(g is None or g.is_empty or shapely.dwithin(g, f.location, NEAR_M) for g in places)
+        if not known:
+            out.append(f)
+    return out
+
+
+def _causes(added: Finding, findings: list[Finding], applied: list[int], labels: np.ndarray) -> set[int]:
+    """Return the applied corrections (positions in FINDINGS) that may have caused the finding ADDED: those
+    whose finding lies within NEAR_M of it, else those that changed a feature it names."""
+    if added.location is not None and not added.location.is_empty:
+        near = {k for k in applied if findings[k].location is not None
+                and shapely.dwithin(findings[k].location, added.location, NEAR_M)}
+        if near:
+            return near
+    named = set(added.features)
+    return {k for k in applied if named & {labels[cf.index] for cf in findings[k].correction.features}}
+
+
+def _apply(check: PlanCheck, chosen: list[int]) -> tuple[RawPlan, list[int]]:
+    """Return the raw plan with the corrections of the CHOSEN findings applied, and those actually applied.
+
+    The snapped corrections (GAP, OVERLAP, SLIVER, OUTSIDE_PARENT) replace the features they name, as the one
+    snapping pass made them; the corner truncations are then cut from the lots as they are after it. A cut
+    lot's stated area follows the cut (it loses the triangle's area, so a difference it had stays as it was)."""
     features = check.context.features
+    findings = check.report.findings
     metric = np.empty(len(features), dtype=object)
     metric[:] = [f.geom for f in features]
     kinds = np.array([f.kind for f in features], dtype=object)
-    fixed, applied = corrected_geometries(metric, kinds, check.report.findings)
+    snapped = [k for k in chosen if findings[k].code != TRUNCATION_CODE]
+    fixed, _ = corrected_geometries(metric, kinds, [findings[k] for k in snapped])
+    fixed, lost_m2, cut = cut_corners(check.context, fixed, kinds, [findings[k] for k in chosen])
+    cut = [chosen[k] for k in cut]
     changed = np.array([a is not b for a, b in zip(fixed, metric)], dtype=bool)
     raw = check.raw
     geoms = [f.geom for f in raw.features]
@@ -55,8 +111,34 @@ def corrected_plan(check: PlanCheck) -> tuple[RawPlan, int]:
         back = crs.transform(fixed[changed], check.municipality.metric_srid, raw.srid)
         for i, geom in zip(np.flatnonzero(changed), back):
             geoms[i] = geom
-    out = tuple(replace(f, geom=g) for f, g in zip(raw.features, geoms))
-    return RawPlan(format=raw.format, srid=raw.srid, features=out), applied
+    out = []
+    for i, (f, g) in enumerate(zip(raw.features, geoms)):
+        stated = f.stated_area
+        if stated is not None and i in lost_m2:
+            stated = round(stated - lost_m2[i], 2)
+        out.append(replace(f, geom=g, stated_area=stated))
+    return RawPlan(format=raw.format, srid=raw.srid, features=tuple(out)), snapped + cut
+
+
+def corrected_plan(check: PlanCheck) -> CorrectedPlan:
+    """Return the checked plan with its suggested corrections applied, keeping only those that add no finding.
+
+    The corrected plan is validated again; a correction whose features a new finding names (or that changed
+    something next to one) is dropped and the rest applied again, until the plan has no finding it did not
+    have before: a fix never makes a plan worse."""
+    findings = check.report.findings
+    labels = np.array([f.label for f in check.context.features], dtype=object)
+    chosen = [k for k, f in enumerate(findings) if f.correction is not None]
+    while True:
+        fixed, applied = _apply(check, chosen)
+        corrected = check_raw(fixed, municipality=check.municipality, parents=check.parents,
+                              land_use=check.land_use, budget=Budget(settings.PLAN_VALIDATION_BUDGET_S))
+        added = added_findings(findings, corrected.report.findings)
+        if not added or not applied:
+            return CorrectedPlan(fixed, len(applied), corrected)
+        causes = set().union(*(_causes(f, findings, applied, labels) for f in added))
+        # a new finding no correction explains: keep none rather than risk it
+        chosen = [k for k in applied if k not in causes] if causes else []
 
 
 def _dxf_mapping(plan: RawPlan, layers: dict | None) -> dict[str, str]:
@@ -77,7 +159,8 @@ def plan_validate_fixed(*, user, **upload) -> dict:
     """Return an uploaded plan's report with its corrected file (same format, base64) and that file's report."""
     _require_surveyor(user)
     check = plan_check(**upload)
-    fixed, applied = corrected_plan(check)
+    result = corrected_plan(check)
+    fixed, applied = result.raw, result.applied
     stem = f"{PurePath(upload['filename']).stem or 'plan'}-snapped"
     layers = _dxf_mapping(fixed, upload.get("dxf_layers") or settings.PLAN_DXF_LAYERS or None)
     written = write_plan(fixed, stem=stem, dxf_layers=layers)
@@ -107,13 +190,17 @@ def plan_fix(*, user, plan_id: int, comment: str = "") -> None:
         raise Conflict(f"plan {plan.pk}: a {plan.status} plan cannot take a new version; only a draft or a "
                        "returned one can")
     check = revalidate(plan, list(plan.parents.order_by("pk")))
-    fixed, applied = corrected_plan(check)
-    if not applied:
+    if not any(f.correction is not None for f in check.report.findings):
         raise Conflict(f"plan {plan.pk}: no finding of version {plan.version} has a correction within the "
                        "snap tolerance")
-    fixed = RawPlan(format=plan.source_format, srid=fixed.srid, features=fixed.features)
-    corrected = check_raw(fixed, municipality=plan.municipality, parents=check.parents, land_use=plan.land_use,
-                          budget=Budget(settings.PLAN_VALIDATION_BUDGET_S))
+    # the new version keeps the format of the file first uploaded (the stored plan reads back as "stored")
+    stored = check.raw
+    check = replace(check, raw=RawPlan(format=plan.source_format, srid=stored.srid, features=stored.features))
+    result = corrected_plan(check)
+    if not result.applied:
+        raise Conflict(f"plan {plan.pk}: every suggested correction of version {plan.version} would add a "
+                       "finding to the plan; none was applied")
+    corrected, applied = result.corrected_check, result.applied
     number = plan.version + 1
     name = f"{PurePath(plan.source_name).stem}-snapped{PurePath(plan.source_name).suffix}"
     version_store(plan=plan, number=number, check=corrected, user=user, filename=name)
@@ -122,4 +209,4 @@ def plan_fix(*, user, plan_id: int, comment: str = "") -> None:
                              comment=comment or f"{applied} suggested correction(s) applied")
 
 
-__all__ = ["FIXABLE_STATUSES", "corrected_plan", "plan_fix", "plan_validate_fixed"]
+__all__ = ["FIXABLE_STATUSES", "CorrectedPlan", "added_findings", "corrected_plan", "plan_fix", "plan_validate_fixed"]

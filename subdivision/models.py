@@ -258,7 +258,7 @@ class PlanningRuleSet(models.Model):
                                          "parent closed by moving no vertex further than this are drafting error "
                                          "and get a suggested correction")
     corner_truncation_required = models.BooleanField(
-        default=False, help_text="Check that corner lots between two streets have their corner cut (CORNER_TRUNCATION)")
+        default=True, help_text="Check that corner lots between two streets have their corner cut (CORNER_TRUNCATION)")
     corner_truncation_ratio = models.FloatField(default=0.2, help_text="Corner truncation legs: this share of the "
                                                 "wider street's width; one Amana's plan conditions")
     corner_truncation_min_m = models.FloatField(default=3.0, help_text="One Amana's plan conditions")

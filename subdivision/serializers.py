@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 
+from gisportal.plan_kinds import DXF_LAYER_KINDS
 from gisportal.serializers import (
     GeoJSONFeatureSerializer,
     GeoJSONGeometryField,
@@ -53,7 +54,7 @@ class PlanUploadSerializer(serializers.Serializer):
     land_use = serializers.CharField(required=False, allow_blank=True, default="residential", trim_whitespace=False,
                                      help_text="residential (default), commercial, mixed, industrial, ...")
     # DXF drawings as surveyors draw them (subdivision/plan_files/dxf.py): which layer holds what.
-    DXF_KINDS = ("lot", "road", "open_space", "utility", "building", "block")
+    DXF_KINDS = DXF_LAYER_KINDS
     DXF_UNITS = ("m", "mm", "cm", "ft", "us_ft", "in")
     dxf_layers = serializers.CharField(
         required=False, allow_blank=True, default="", trim_whitespace=False,

@@ -1,12 +1,15 @@
 """Small WKT-built subdivision plans shared by the rule tests.
 
-``clean_block()`` is a 2 x 3 block of 20 x 30 m lots (600 m² each) numbered
+``clean_block()`` is a 2 x 3 block of 20 x 30 m lots numbered
 
     4 5 6      y 30..60
     1 2 3      y  0..30      x 0..60
 
 with a 15 m road ring (R1 bottom, R2 top, R3 west, R4 east) inside the parent parcel
-P-1 = [-15, 75] x [-15, 75] (8,100 m²). Every other plan here perturbs it.
+P-1 = [-15, 75] x [-15, 75] (8,100 m²). The four corner lots have their street corner cut
+(شطفة: legs of 3 m, 1/5 of the 15 m streets) and are 600 - 4.5 = 595.5 m²; the cut triangles
+belong to R1 (bottom corners) and R2 (top corners), as CORNER_TRUNCATION's correction gives them.
+Every other plan here perturbs it.
 """
 from __future__ import annotations
 
@@ -21,16 +24,33 @@ def box_wkt(x0: float, y0: float, x1: float, y1: float) -> str:
     return f"POLYGON(({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))"
 
 
+def cut_box_wkt(x0: float, y0: float, x1: float, y1: float, *, sw: float = 0, se: float = 0, ne: float = 0,
+                nw: float = 0) -> str:
+    """Return the box with the named corners cut by a chord of equal legs (m)."""
+    ring = []
+    for (x, y), leg, (in_dx, in_dy), (out_dx, out_dy) in (
+        ((x0, y0), sw, (0, 1), (1, 0)), ((x1, y0), se, (-1, 0), (0, 1)),
+        ((x1, y1), ne, (0, -1), (-1, 0)), ((x0, y1), nw, (1, 0), (0, -1)),
+    ):
+        ring += [(x + in_dx * leg, y + in_dy * leg), (x + out_dx * leg, y + out_dy * leg)] if leg else [(x, y)]
+    ring.append(ring[0])
+    return "POLYGON((" + ", ".join(f"{x:g} {y:g}" for x, y in ring) + "))"
+
+
 def g(wkt: str):
     return from_wkt(wkt)
 
 
+LEG_M = 3.0  # corner truncation of the clean block: 1/5 of 15 m is 3 m, the minimum
 LOTS = {
-    "1": box_wkt(0, 0, 20, 30), "2": box_wkt(20, 0, 40, 30), "3": box_wkt(40, 0, 60, 30),
-    "4": box_wkt(0, 30, 20, 60), "5": box_wkt(20, 30, 40, 60), "6": box_wkt(40, 30, 60, 60),
+    "1": cut_box_wkt(0, 0, 20, 30, sw=LEG_M), "2": box_wkt(20, 0, 40, 30), "3": cut_box_wkt(40, 0, 60, 30, se=LEG_M),
+    "4": cut_box_wkt(0, 30, 20, 60, nw=LEG_M), "5": box_wkt(20, 30, 40, 60), "6": cut_box_wkt(40, 30, 60, 60, ne=LEG_M),
 }
+LOT_AREAS = {"1": 595.5, "2": 600.0, "3": 595.5, "4": 595.5, "5": 600.0, "6": 595.5}
 ROADS = {
-    "R1": box_wkt(-15, -15, 75, 0), "R2": box_wkt(-15, 60, 75, 75),
+    # the 15 m strips, with the corner lots' cut triangles on their inner edge
+    "R1": "POLYGON((-15 -15, 75 -15, 75 0, 60 0, 60 3, 57 0, 3 0, 0 3, 0 0, -15 0, -15 -15))",
+    "R2": "POLYGON((-15 60, 0 60, 0 57, 3 60, 57 60, 60 57, 60 60, 75 60, 75 75, -15 75, -15 60))",
     "R3": box_wkt(-15, 0, 0, 60), "R4": box_wkt(60, 0, 75, 60),
 }
 PARENT_WKT = box_wkt(-15, -15, 75, 75)
@@ -46,7 +66,7 @@ def road(no: str, wkt: str, index: int = 0, land_use: str | None = "road") -> Pl
 
 
 def clean_block(rules: RuleSet = RuleSet()) -> PlanContext:
-    features = [lot(no, wkt, stated_area=600.0) for no, wkt in LOTS.items()]
+    features = [lot(no, wkt, stated_area=LOT_AREAS[no]) for no, wkt in LOTS.items()]
     features += [road(no, wkt) for no, wkt in ROADS.items()]
     features = [dataclasses.replace(f, index=i) for i, f in enumerate(features)]
     return PlanContext(
@@ -87,8 +107,9 @@ def without(ctx: PlanContext, *labels: str) -> PlanContext:
 # --- perturbed plans, one per rule (each named after what is wrong) -----------------------
 
 def bowtie_lot() -> PlanContext:
-    """Lot 1 self-intersects at (10, 15)."""
-    return with_feature(clean_block(), "1", wkt="POLYGON((0 0, 20 30, 20 0, 0 30, 0 0))")
+    """Lot 1 self-intersects at (10, 15); drawn on its uncut corner, whose triangle R1 gives back."""
+    ctx = with_feature(clean_block(), "1", wkt="POLYGON((0 0, 20 30, 20 0, 0 30, 0 0))")
+    return with_feature(ctx, "R1", wkt="POLYGON((-15 -15, 75 -15, 75 0, 60 0, 60 3, 57 0, -15 0, -15 -15))")
 
 
 def line_lot() -> PlanContext:
@@ -97,13 +118,18 @@ def line_lot() -> PlanContext:
 
 def narrow_sliver_lot() -> PlanContext:
     """Lot 7 is a 0.5 x 30 m strip carved off lot 1."""
-    ctx = with_feature(clean_block(), "1", wkt=box_wkt(0, 0, 19.5, 30), stated_area=None)
+    ctx = with_feature(clean_block(), "1", wkt=cut_box_wkt(0, 0, 19.5, 30, sw=LEG_M), stated_area=None)
     return adding(ctx, lot("7", box_wkt(19.5, 0, 20, 30)))
 
 
 def thin_open_space() -> PlanContext:
-    """A 2 x 60 m open-space strip (thinness 0.098) replaces 2 m of the east road."""
+    """A 2 x 60 m open-space strip (thinness 0.098) replaces 2 m of the east road; lots 3 and 6, no longer
+    at a street corner, are uncut (their triangles back from R1 and R2)."""
     ctx = with_feature(clean_block(), "R4", wkt=box_wkt(62, 0, 75, 60))
+    ctx = with_feature(ctx, "3", wkt=box_wkt(40, 0, 60, 30), stated_area=600.0)
+    ctx = with_feature(ctx, "6", wkt=box_wkt(40, 30, 60, 60), stated_area=600.0)
+    ctx = with_feature(ctx, "R1", wkt="POLYGON((-15 -15, 75 -15, 75 0, 3 0, 0 3, 0 0, -15 0, -15 -15))")
+    ctx = with_feature(ctx, "R2", wkt="POLYGON((-15 60, 0 60, 0 57, 3 60, 75 60, 75 75, -15 75, -15 60))")
     return adding(ctx, PlanFeature("open_space", "OS1", g(box_wkt(60, 0, 62, 60))))
 
 
@@ -145,7 +171,8 @@ def road_on_existing_parcel() -> PlanContext:
 
 
 def duplicate_lot_no() -> PlanContext:
-    return with_feature(clean_block(), "2", lot_no="1")
+    """Lot 5 is numbered 2 as well."""
+    return with_feature(clean_block(), "5", lot_no="2")
 
 
 def missing_lot_no() -> PlanContext:
@@ -153,14 +180,15 @@ def missing_lot_no() -> PlanContext:
 
 
 def small_lot() -> PlanContext:
-    """Lot 1 is 13 x 30 = 390 m²; lot 2 takes the rest of the row (27 x 30)."""
-    ctx = with_feature(clean_block(), "1", wkt=box_wkt(0, 0, 13, 30), stated_area=None)
+    """Lot 1 is 13 x 30 less its 4.5 m² corner = 385.5 m² (43 m of frontage on two streets); lot 2 takes the
+    rest of the row (27 x 30)."""
+    ctx = with_feature(clean_block(), "1", wkt=cut_box_wkt(0, 0, 13, 30, sw=LEG_M), stated_area=None)
     return with_feature(ctx, "2", wkt=box_wkt(13, 0, 40, 30), stated_area=None)
 
 
 def narrow_frontage_lot() -> PlanContext:
     """Lot 2 is 15 x 30 = 450 m²: enough area, 15 m of frontage."""
-    ctx = with_feature(clean_block(), "1", wkt=box_wkt(0, 0, 25, 30), stated_area=None)
+    ctx = with_feature(clean_block(), "1", wkt=cut_box_wkt(0, 0, 25, 30, sw=LEG_M), stated_area=None)
     return with_feature(ctx, "2", wkt=box_wkt(25, 0, 40, 30), stated_area=None)
 
 
@@ -185,7 +213,8 @@ def necked_road() -> PlanContext:
     """Road R1 loses [30, 40] x [-15, -5]: a 5 m wide neck [30, 40] x [-5, 0]."""
     return with_feature(
         clean_block(), "R1",
-        wkt="POLYGON((-15 -15, 30 -15, 30 -5, 40 -5, 40 -15, 75 -15, 75 0, -15 0, -15 -15))",
+        wkt="POLYGON((-15 -15, 30 -15, 30 -5, 40 -5, 40 -15, 75 -15, 75 0, 60 0, 60 3, 57 0, 3 0, 0 3, 0 0, "
+            "-15 0, -15 -15))",
     )
 
 
@@ -197,8 +226,10 @@ def narrow_passage() -> PlanContext:
 
 def low_public_share() -> PlanContext:
     """Only R1 is a plan road (900 m² of a 4,500 m² parent = 20 %); the top lots front an
-    existing street right-of-way north of the parent."""
+    existing street right-of-way north of the parent. No lot is at a street corner: none is cut."""
     ctx = with_feature(without(clean_block(), "R2", "R3", "R4"), "R1", wkt=box_wkt(0, -15, 60, 0))
+    for no in ("1", "3", "4", "6"):
+        ctx = with_feature(ctx, no, wkt=box_wkt(*g(LOTS[no]).bounds), stated_area=600.0)
     return dataclasses.replace(
         ctx,
         parents=(ExistingParcel("P-1", g(box_wkt(0, -15, 60, 60)), "active"),),
@@ -208,8 +239,8 @@ def low_public_share() -> PlanContext:
 
 
 def wrong_stated_area() -> PlanContext:
-    """Lot 1 states 620 m² but measures 600 m² (3.33 %)."""
-    return with_feature(clean_block(), "1", stated_area=620.0)
+    """Lot 2 states 620 m² but measures 600 m² (3.33 %)."""
+    return with_feature(clean_block(), "2", stated_area=620.0)
 
 
 CLEAN_PLANS = {"clean_block": clean_block}
@@ -218,8 +249,12 @@ CLEAN_PLANS = {"clean_block": clean_block}
 # --- issue 12: corner truncation and building footprints -------------------------------------
 
 def uncut_corner_lots() -> PlanContext:
-    """The clean block with corner truncation required: its four corner lots have their corners uncut."""
-    return clean_block(RuleSet(corner_truncation_required=True))
+    """The clean block with its four corner lots uncut (the triangles back in the lots, out of R1 and R2)."""
+    ctx = clean_block()
+    for no in ("1", "3", "4", "6"):
+        ctx = with_feature(ctx, no, wkt=box_wkt(*g(LOTS[no]).bounds), stated_area=600.0)
+    ctx = with_feature(ctx, "R1", wkt=box_wkt(-15, -15, 75, 0))
+    return with_feature(ctx, "R2", wkt=box_wkt(-15, 60, 75, 75))
 
 
 def building_in_front_setback() -> PlanContext:

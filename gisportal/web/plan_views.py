@@ -19,7 +19,8 @@ from django.views.decorators.http import require_GET
 from gisportal.accounts.roles import PLANNER, SURVEYOR, has_role
 from gisportal.errors import Forbidden, NotFound
 from parcels.models import Municipality
-from subdivision import selectors
+from subdivision import selectors, workflow
+from subdivision.fixes import FIXABLE_STATUSES
 from subdivision.models import PlanStatus
 
 LOGIN = "web:login"
@@ -60,6 +61,15 @@ def _common_strings() -> dict:
         "not_started": _("not started"),
         "decided": _("Decision taken"),
         "sq_m": pgettext("unit", "m²"),
+        # Suggested corrections (README "Suggested corrections"): the finding's line and why there is none.
+        "correction_suggested": _("Correction suggested: no vertex moves more than %(m)s m."),
+        "correction_none": _("No correction suggested."),
+        "correction_none_because": _("No correction suggested: %(why)s."),
+        "note_vertex_too_far": _("a vertex would move %(m)s m, over the %(tolerance)s m tolerance"),
+        "note_left_over": _("snapping to the parent's boundary and the neighbouring features leaves %(area)s m² of it"),
+        "note_no_location": _("it has no location to snap to"),
+        "note_registry_corner": _("the corner faces streets of the registry, not a road of the plan: cut it and "
+                                  "give the triangle to the right-of-way"),
         "map_locale": {"NavigationControl.ZoomIn": _("Zoom in"), "NavigationControl.ZoomOut": _("Zoom out"),
                        "NavigationControl.ResetBearing": _("Reset bearing to north"),
                        "Map.Title": _("Map")},
@@ -109,6 +119,9 @@ def plan_new(request):
         "summary_public_share": _("Public share"),
         "summary_overlap": _("Overlapping area"),
         "summary_uncovered": _("Uncovered area"),
+        "correcting": _("Applying the suggested corrections…"),
+        "corrected_downloaded": _("%(name)s downloaded: %(n)s corrections applied; the corrected plan has "
+                                  "%(left)s findings."),
     }
     context = {"municipalities": _municipalities(), "strings": strings}
     return render(request, "web/plans/new.html", context)
@@ -142,10 +155,12 @@ def plan_page(request, plan_id: str):
         **_common_strings(),
         "action": {"submit": _("Submit"), "assign": _("Assign to me"), "return": _("Return to the surveyor"),
                    "approve": _("Approve"), "reject": _("Reject"), "withdraw": _("Withdraw"),
-                   "resubmit": _("Resubmit a new version")},
+                   "resubmit": _("Resubmit a new version"),
+                   "fix": _("Apply the suggested corrections as a new version")},
         "event": {"create": _("Created"), "submit": _("Submitted"), "assign": _("Assigned"),
                   "return": _("Returned"), "resubmit": _("Resubmitted"), "approve": _("Approved"),
-                  "reject": _("Rejected"), "withdraw": _("Withdrawn")},
+                  "reject": _("Rejected"), "withdraw": _("Withdrawn"), "fix": _("Corrections applied")},
+        "fixed": _("Suggested corrections applied: version %(n)s stored."),
         "comment_required": _("Write a comment: it is required to return or reject a plan."),
         "file_required": _("Choose the new version's file."),
         "done": _("Done: the plan is now %(status)s."),
@@ -176,7 +191,11 @@ def plan_page(request, plan_id: str):
         "version_label": _("Version"),
         "parents_label": _("Parent parcels"),
     }
-    context = {"plan_id": plan.pk, "plan_title": plan.title, "strings": strings}
+    # POST /api/plans/{id}/fix/ is the plan's surveying office's, on a draft or returned plan (subdivision.fixes):
+    # the page offers it only to those who act for the office, in those statuses.
+    acts_for_office = workflow.SURVEYOR_SIDE in selectors.sides_of(request.user, plan)
+    permissions = {"fix_statuses": [str(status) for status in FIXABLE_STATUSES] if acts_for_office else []}
+    context = {"plan_id": plan.pk, "plan_title": plan.title, "strings": strings, "permissions": permissions}
     return render(request, "web/plans/detail.html", context)
 
 

@@ -1,1 +1,1 @@
-COPY parcel_known (i, parcel_code, source_digest) FROM STDIN WITH (FORMAT binary)
+COPY parcel_known (i, municipality_id, parcel_code, source_digest) FROM STDIN WITH (FORMAT binary)

@@ -36,8 +36,8 @@ class RuleSet:
     # Drafting error: a GAP, OVERLAP, SLIVER or OUTSIDE_PARENT closed by moving no vertex further than this.
     snap_tolerance_m: float = 0.5
     # Corner truncation (شطفة): two equal legs of this share of the wider street's width, within [min, max].
-    # Off until switched on per rule set: ROAD_WIDTH_MIN and the frontage do not yet know truncation triangles.
-    corner_truncation_required: bool = False
+    # Required unless a rule set says otherwise (one Amana's plan conditions, DOMAIN.md).
+    corner_truncation_required: bool = True
     corner_truncation_ratio: float = 0.2
     corner_truncation_min_m: float = 3.0
     corner_truncation_max_m: float = 6.0

@@ -214,6 +214,14 @@ def _snap_polygon(poly, zone, refs, others_lines, others_points, insert_points, 
     return shapely.Polygon(new_rings[0], [r for r in new_rings[1:] if len(r) >= 4]), moved
 
 
+def _in_zone(zone: BaseGeometry, points: np.ndarray) -> np.ndarray:
+    """Return the rows of POINTS (n x 2) that lie in ZONE (prepared)."""
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    if not len(points):
+        return points
+    return points[shapely.intersects_xy(zone, points[:, 0], points[:, 1])]
+
+
 def snap_plan(ctx: PlanContext, p: Prepared, zone: BaseGeometry, *, budget: Budget = UNLIMITED) -> SnappedPlan:
     """Return the plan's features with their vertices inside ZONE snapped (see the module's docstring)."""
     tol = ctx.rules.snap_tolerance_m
@@ -226,14 +234,15 @@ def snap_plan(ctx: PlanContext, p: Prepared, zone: BaseGeometry, *, budget: Budg
     shapely.prepare(zone)
     _hand_over_slivers(ctx, geoms, displacement, changed, zone, tol)
     tree = shapely.STRtree(geoms)
+    # The parents' and neighbours' vertices in the zone, found once: beside a city's parcels they number
+    # hundreds of thousands, and only the few in the zone can be inserted.
+    fixed_in_zone = _in_zone(zone, refs.fixed_points)
     for i in np.flatnonzero(shapely.intersects(geoms, zone)):
         budget.check("snapping the plan's drafting errors")
         near = [j for j in tree.query(shapely.buffer(geoms[i], tol)) if j != i and not geoms[j].is_empty]
         others = shapely.union_all(shapely.boundary(geoms[near])) if near else shapely.LineString()
         others_points = shapely.get_coordinates(others)
-        insert_points = np.vstack([refs.fixed_points, others_points]) if len(others_points) else refs.fixed_points
-        if len(insert_points):
-            insert_points = insert_points[shapely.intersects(zone, shapely.points(insert_points))]
+        insert_points = np.vstack([fixed_in_zone, _in_zone(zone, others_points)])
         parts, moved = [], 0.0
         for poly in shapely.get_parts(geoms[i]):
             snapped, m = _snap_polygon(poly, zone, refs, others, others_points, insert_points, tol)
@@ -305,7 +314,7 @@ def _still_there(finding: Finding, p: Prepared, geoms: np.ndarray, idx: np.ndarr
     if not len(parts):
         return 0.0
     bad = (measure.thinness(parts) < rules.sliver_thinness) | measure.narrower_than(parts, rules.sliver_min_width_m)
-    return float(shapely.intersection(parts[bad], location).area.sum()) if bad.any() else 0.0
+    return float(shapely.area(shapely.intersection(parts[bad], location)).sum()) if bad.any() else 0.0
 
 
 def _note(need_m: float, tol: float) -> str:

@@ -175,9 +175,8 @@ def local_width(piece: BaseGeometry, road: BaseGeometry, limit_m: float) -> floa
     return max(inside, min(across, limit_m * 10))
 
 
-def boundary_segments(polys) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (start xy, end xy, owner index) of every ring segment, rings oriented so the
-    polygon interior lies on the left of each segment."""
+def _ring_segments(polys) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return (start xy, end xy, owner index, ring number) of every ring segment, as ``boundary_segments``."""
     polys = np.asarray(polys, dtype=object)
     oriented = shapely.orient_polygons(polys, exterior_cw=False)
     parts, part_owner = shapely.get_parts(oriented, return_index=True)
@@ -187,12 +186,35 @@ def boundary_segments(polys) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
     if len(coords) < 2:
         empty = np.empty((0, 2))
-        return empty, empty, np.empty(0, dtype=np.intp)
+        none = np.empty(0, dtype=np.intp)
+        return empty, empty, none, none
     same_ring = coord_ring[:-1] == coord_ring[1:]
     start, end = coords[:-1][same_ring], coords[1:][same_ring]
-    owner = part_owner[ring_part[coord_ring[:-1][same_ring]]]
+    ring = coord_ring[:-1][same_ring]
+    owner = part_owner[ring_part[ring]]
     keep = np.any(start != end, axis=1)
-    return start[keep], end[keep], owner[keep]
+    return start[keep], end[keep], owner[keep], ring[keep]
+
+
+def boundary_segments(polys) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (start xy, end xy, owner index) of every ring segment, rings oriented so the
+    polygon interior lies on the left of each segment."""
+    start, end, owner, _ = _ring_segments(polys)
+    return start, end, owner
+
+
+def _facing_m(start: np.ndarray, end: np.ndarray, access_tree: shapely.STRtree, access, snap_m: float) -> np.ndarray:
+    """Return how much of each segment (interior on its left) faces a road or street, shifted out by SNAP_M."""
+    vec = end - start
+    seg_len = np.hypot(vec[:, 0], vec[:, 1])
+    outward = np.column_stack([vec[:, 1], -vec[:, 0]]) / seg_len[:, None]  # right-hand normal
+    shifted = shapely.linestrings(np.stack([start + outward * snap_m, end + outward * snap_m], axis=1))
+    seg_idx, acc_idx = access_tree.query(shifted, predicate="intersects")
+    if len(seg_idx) == 0:
+        return np.zeros(len(seg_len))
+    pieces = shapely.length(shapely.intersection(shifted[seg_idx], access[acc_idx]))
+    facing = np.bincount(seg_idx, weights=pieces, minlength=len(seg_len))
+    return np.minimum(facing, seg_len)  # overlapping roads/ROWs must not count twice
 
 
 def frontage(lots, access_tree: shapely.STRtree, access, snap_m: float):
@@ -212,17 +234,9 @@ def frontage(lots, access_tree: shapely.STRtree, access, snap_m: float):
     vec = end - start
     seg_len = np.hypot(vec[:, 0], vec[:, 1])
     unit = vec / seg_len[:, None]
-    outward = np.column_stack([unit[:, 1], -unit[:, 0]])  # right-hand normal
-    shift = outward * snap_m
-    shifted = shapely.linestrings(
-        np.stack([start + shift, end + shift], axis=1)
-    )
-    seg_idx, acc_idx = access_tree.query(shifted, predicate="intersects")
-    if len(seg_idx) == 0:
+    facing = _facing_m(start, end, access_tree, access, snap_m)
+    if not facing.any():
         return frontage_m, main_dir
-    pieces = shapely.length(shapely.intersection(shifted[seg_idx], access[acc_idx]))
-    facing = np.bincount(seg_idx, weights=pieces, minlength=len(seg_len))
-    facing = np.minimum(facing, seg_len)  # overlapping roads/ROWs must not count twice
     frontage_m = np.bincount(owner, weights=facing, minlength=n)
     # Main frontage direction: the road-facing segment with the longest facing length.
     order = np.lexsort((facing, owner))
@@ -231,6 +245,64 @@ def frontage(lots, access_tree: shapely.STRtree, access, snap_m: float):
     has = facing[best] > 0
     main_dir[owner[best][has]] = unit[best][has]
     return frontage_m, main_dir
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return the z of the cross products of rows of A and B (> 0 where B turns left from A)."""
+    return a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
+
+
+def cut_corner_frontage_m(lots, access_tree: shapely.STRtree, access, snap_m: float, *, max_leg_m: float,
+                          corner_deg: tuple[float, float]) -> np.ndarray:
+    """Return per lot the frontage its cut street corners (شطفة) took: the legs to the uncut corner less the chord.
+
+    A cut corner is a lot edge (the chord) between two edges that face a road or street, whose extensions
+    meet outside the lot at a corner of ``corner_deg`` (min, max interior angle, degrees) within ``max_leg_m``
+    of each end of the chord, on a road or street (within ``snap_m``). Added to ``frontage``, it gives the
+    frontage of the lot as if the corner were uncut, however the cut triangle was drawn (given to a road, left
+    as open space).
+    """
+    lots = np.asarray(lots, dtype=object)
+    extra_m = np.zeros(len(lots))
+    start, end, owner, ring = _ring_segments(lots)
+    if len(owner) < 3 or len(access) == 0:
+        return extra_m
+    k = np.arange(len(owner))
+    first = np.r_[0, np.flatnonzero(ring[1:] != ring[:-1]) + 1]
+    size = np.diff(np.r_[first, len(ring)])
+    ring_first, ring_size = np.repeat(first, size), np.repeat(size, size)
+    prev = ring_first + (k - ring_first - 1) % ring_size
+    nxt = ring_first + (k - ring_first + 1) % ring_size
+    chord = end - start
+    chord_m = np.hypot(chord[:, 0], chord[:, 1])
+    unit = chord / chord_m[:, None]
+    u_in, u_out = unit[prev], unit[nxt]  # the edge running into the chord's start, the one leaving its end
+    turn_deg = np.degrees(np.arccos(np.clip((u_in * unit).sum(axis=1), -1, 1))
+                          + np.arccos(np.clip((unit * u_out).sum(axis=1), -1, 1)))
+    det = _cross(u_in, u_out)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # The uncut corner: start + leg_in * u_in == end - leg_out * u_out.
+        leg_in_m, leg_out_m = _cross(chord, u_out) / det, _cross(u_in, chord) / det
+    slack_m = 0.05  # surveyed legs are drawn to the centimetre; the limit is met to 5 cm
+    candidate = ((ring_size >= 4) & (_cross(u_in, unit) > 0) & (_cross(unit, u_out) > 0)
+                 & (180 - turn_deg >= corner_deg[0] - 1e-6) & (180 - turn_deg <= corner_deg[1] + 1e-6)
+                 & (leg_in_m > 0) & (leg_out_m > 0) & (leg_in_m <= max_leg_m + slack_m)
+                 & (leg_out_m <= max_leg_m + slack_m))
+    c = np.flatnonzero(candidate)
+    if not len(c):
+        return extra_m
+    corner = start[c] + leg_in_m[c, None] * u_in[c]
+    near, _ = access_tree.query(shapely.points(corner), predicate="dwithin", distance=snap_m)
+    c = c[np.unique(near)]
+    if not len(c):
+        return extra_m
+    around = np.r_[c, prev[c], nxt[c]]
+    facing = _facing_m(start[around], end[around], access_tree, access, snap_m)
+    chord_facing, in_facing, out_facing = np.split(facing, 3)
+    fronts = (in_facing > 0) & (out_facing > 0)
+    c = c[fronts]
+    gained = leg_in_m[c] + leg_out_m[c] - chord_facing[fronts]
+    return np.bincount(owner[c], weights=gained, minlength=len(lots)).astype(float)
 
 
 def depth_along(lots, direction) -> np.ndarray:

@@ -122,23 +122,30 @@ def overlap_regions(geoms: np.ndarray, budget: Budget = UNLIMITED) -> OverlapReg
     regions = parts[(shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (shapely.area(parts) > 0)]
     if not len(regions):
         return OverlapRegions(np.zeros(0, dtype=object), np.zeros(0), [])
-    # Each piece lies in exactly one region: find it from a point inside the piece.
-    points = shapely.point_on_surface(all_pieces)
+    # A piece may have several parts (two features overlapping in two places), each in its own region, and
+    # each part lies in exactly one region: find it from a point inside the part.
+    part_geoms, part_owner = shapely.get_parts(all_pieces, return_index=True)
+    points = shapely.point_on_surface(part_geoms)
     tree = shapely.STRtree(regions)
-    region_of = np.full(len(all_pieces), -1, dtype=np.intp)
+    region_of = np.full(len(part_geoms), -1, dtype=np.intp)
     p_idx, r_idx = tree.query(points, predicate="intersects")
     region_of[p_idx] = r_idx
     lost = np.flatnonzero(region_of < 0)
     if len(lost):
         region_of[lost] = tree.query_nearest(points[lost], return_distance=False, all_matches=False)[1]
     members: list[set[int]] = [set() for _ in regions]
-    for k, region in enumerate(region_of[:len(pieces)]):
-        members[region].update((int(a[k]), int(b[k])))
-    for k, first in enumerate(copy_firsts):
-        members[region_of[len(pieces) + k]].add(int(first))
+    for piece, region in zip(part_owner, region_of):
+        if piece < len(pieces):
+            members[region].update((int(a[piece]), int(b[piece])))
+        else:
+            members[region].add(int(copy_firsts[piece - len(pieces)]))
+    # A region no part was found in (a sliver of 1e-9 m² the union kept apart from its piece) names no
+    # features to report: leave it out rather than report an overlap of nobody.
+    named = [k for k, group in enumerate(members) if group]
+    regions = regions[named]
     # Expand every distinct geometry to all of its copies, back in the caller's indices.
     out = []
-    for group in members:
-        expanded = np.concatenate([copies_of.get(i, np.array([i], dtype=np.intp)) for i in sorted(group)])
+    for k in named:
+        expanded = np.concatenate([copies_of.get(i, np.array([i], dtype=np.intp)) for i in sorted(members[k])])
         out.append(np.sort(usable[expanded]))
     return OverlapRegions(regions, shapely.area(regions), out)

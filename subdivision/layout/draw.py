@@ -10,6 +10,7 @@ public share is reached.
 """
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,13 +24,15 @@ from shapely.geometry.base import BaseGeometry
 from subdivision.engine import RuleSet, measure
 
 from .lots import Access, is_sliver, lots_pass
-from .targets import Dimensions
+from .targets import AREA_MARGIN, Dimensions
 
 CONNECT_M = 2.0  # a road within this of a street right-of-way is connected to it
 MIN_PIECE_M2 = 1e-4
 # Interior angles read as a street corner (the engine's CORNER_TRUNCATION checks 60° to 119°).
 CORNER_MIN_ANGLE_DEG = 55.0
 CORNER_MAX_ANGLE_DEG = 125.0
+PROBE_ALONG_M = 10.0  # as the engine's CORNER_TRUNCATION probes an edge
+PROBE_OUT_M = 1.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,17 @@ def _facing_points(starts, ends, access_union, snap_m: float) -> np.ndarray:
     pts = starts[:, None, :] + d[:, None, :] * fractions[None, :, None] + normal[:, None, :] * (snap_m / 2)
     inside = shapely.intersects_xy(access_union, pts[..., 0].ravel(), pts[..., 1].ravel())
     return inside.reshape(len(starts), len(fractions)).all(axis=1)
+
+
+def _probes_street(v: np.ndarray, along: np.ndarray, length: np.ndarray, side: float, access_union,
+                   snap_m: float) -> np.ndarray:
+    """Return True where the edge leaving corner V along unit ALONG (LENGTH long) fronts a street as the engine's
+    CORNER_TRUNCATION reads it: the point PROBE_ALONG_M along it (at most half way), moved PROBE_OUT_M outwards,
+    lies within SNAP_M of a street. SIDE is 1 where the interior lies left of ALONG, -1 where it lies right."""
+    base = v + along * np.minimum(PROBE_ALONG_M, length / 2)[:, None]
+    outward = side * np.column_stack([along[:, 1], -along[:, 0]])
+    probe = base + outward * PROBE_OUT_M
+    return shapely.dwithin(access_union, shapely.points(probe), snap_m)
 
 
 def truncate_corners(pieces: list, access_union, own_roads_union, rules: RuleSet,
@@ -113,7 +127,9 @@ def truncate_corners(pieces: list, access_union, own_roads_union, rules: RuleSet
     out_b = v + ub[idx] * np.minimum(lb[idx], leg_max + 1.0)[:, None]
     # Edge prev->v runs into the corner and v->next leaves it; the interior lies on their left.
     snap = rules.frontage_snap_m
-    front = _facing_points(in_a, v, access_union, snap) & _facing_points(v, out_b, access_union, snap)
+    # The engine's own test of a street corner (CORNER_TRUNCATION): a point on each edge, moved out, near a street.
+    front = (_probes_street(v, ua[idx], la[idx], -1.0, access_union, snap)
+             & _probes_street(v, ub[idx], lb[idx], 1.0, access_union, snap))
     if own_roads_union.is_empty:
         own = np.zeros(len(idx), dtype=bool)
     else:
@@ -212,6 +228,12 @@ def draw(parent: BaseGeometry, street_rows: list, rules: RuleSet, dims: Dimensio
 
     # Walk each row in order: a failing piece joins the next piece, or the previous lot, when the union passes.
     lots, remnants = [], list(triangles_open)
+    min_area = rules.min_lot_area_m2 * AREA_MARGIN
+
+    def passes(merged) -> bool:
+        # Area and shape first (cheap): most unions of boundary scraps fail there, before the frontage is measured.
+        return (merged.geom_type == "Polygon" and merged.area >= min_area
+                and bool(lots_pass([merged], access, rules)[0]))
     by_band: dict[int, list[int]] = {}
     for i, b in enumerate(band_of):
         by_band.setdefault(b, []).append(i)
@@ -224,13 +246,13 @@ def draw(parent: BaseGeometry, street_rows: list, rules: RuleSet, dims: Dimensio
             g = pieces[i]
             if pending is not None:
                 merged = measure.polygonal(shapely.union(pending, g))
-                if merged.geom_type == "Polygon" and lots_pass([merged], access, rules)[0]:
+                if passes(merged):
                     row.append(merged)
                     pending = None
                     continue
                 if row and row[-1].intersects(pending):
                     merged = measure.polygonal(shapely.union(row[-1], pending))
-                    if merged.geom_type == "Polygon" and lots_pass([merged], access, rules)[0]:
+                    if passes(merged):
                         row[-1] = merged
                         pending = None
                 if pending is not None:
@@ -242,7 +264,7 @@ def draw(parent: BaseGeometry, street_rows: list, rules: RuleSet, dims: Dimensio
                 pending = g
         if pending is not None:
             merged = measure.polygonal(shapely.union(row[-1], pending)) if row else None
-            if merged is not None and merged.geom_type == "Polygon" and lots_pass([merged], access, rules)[0]:
+            if merged is not None and passes(merged):
                 row[-1] = merged
             else:
                 remnants.append(pending)
@@ -270,11 +292,16 @@ def open_features(pieces: list, rules: RuleSet) -> list:
     """Return open spaces: PIECES joined where they touch, except where the join would be a sliver (a long
     strip), which stays in its pieces."""
     out = []
+    arr = np.empty(len(pieces), dtype=object)
+    arr[:] = list(pieces)
+    tree = None
     for part in _parts(pieces):
         if not is_sliver(part, rules):
             out.append(part)
             continue
-        mine = [measure.polygonal(shapely.intersection(g, part)) for g in pieces if g.intersects(part)]
+        tree = tree or shapely.STRtree(arr)  # a 100 ha layout has thousands of pieces: look up, never scan
+        near = arr[tree.query(part, predicate="intersects")]
+        mine = [measure.polygonal(g) for g in shapely.intersection(near, part)]
         out += [g for g in mine if g.area > MIN_PIECE_M2]
     return out
 
@@ -321,12 +348,18 @@ def _reach_share(lots: list, open_parts: list, roads: list, parent_area: float, 
     need = share_pct / 100 * parent_area - public
     if need <= 0:
         return lots, open_parts
+    area = [g.area for g in lots]
+    # Lots by area, ties first drawn last, so the last is the largest and the first drawn of its size (one sort,
+    # not a scan of every lot per lot given up: a 100 ha layout gives up hundreds).
+    order = sorted(range(len(lots)), key=lambda k: (area[k], -k))
+    sizes = [area[k] for k in order]
     gone: set[int] = set()
-    while need > 0 and len(gone) < len(lots):
-        left = [i for i in range(len(lots)) if i not in gone]
-        enough = [i for i in left if lots[i].area >= need]
-        # The smallest lot that closes the gap, else the largest (fewest lots lost either way).
-        i = min(enough, key=lambda k: (lots[k].area, k)) if enough else max(left, key=lambda k: (lots[k].area, -k))
+    while need > 0 and order:
+        # The smallest lot that closes the gap (the first drawn of its size), else the largest (fewest lots lost
+        # either way).
+        j = len(order) - 1 if sizes[-1] < need else bisect.bisect_right(sizes, sizes[bisect.bisect_left(sizes, need)]) - 1
+        i = order.pop(j)
+        sizes.pop(j)
         gone.add(i)
-        need -= lots[i].area
+        need -= area[i]
     return [g for i, g in enumerate(lots) if i not in gone], open_parts + [lots[i] for i in sorted(gone)]

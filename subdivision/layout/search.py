@@ -32,6 +32,7 @@ from subdivision.engine import (
 )
 
 from .draw import CONNECT_M, Candidate, Drawn, _reach_share, draw, open_features
+from .lots import _tiled
 from .targets import AREA_MARGIN, Dimensions, LayoutTargets, dimensions
 
 DEFAULT_BUDGET_S = 10.0
@@ -39,9 +40,14 @@ MAX_CANDIDATES = 48
 PATIENCE = 16  # stop after this many candidates in a row bring no more lots
 REPAIR_ROUNDS = 4
 GRID_M = 0.001
+REPAIR_GRID_M = 0.01  # survey precision: what the round trip broke is redrawn with vertices 1 cm apart
+FILE_REPAIR_ROUNDS = 3
 MIN_AREA_M2 = 0.001  # smaller leftovers are dropped (the gap tolerance is 0.5 m²)
 STREETS_AROUND_M = 60.0
+SHARED_M = 0.001
+DROP_SHARE = 0.5  # a scrap left uncovered stays under half the gap tolerance (GAP is judged per piece)
 MAX_VERTICES = 50_000
+CLAIMED_TWICE_FEATURES = 4  # the most features that can share a compact piece of land (at a lot corner)
 OFFSETS_V = (0.0, 0.5, 0.25, 0.75)
 LOT_CODES = frozenset({"LOT_AREA_MIN", "LOT_FRONTAGE_MIN", "NO_STREET_ACCESS", "LOT_DEPTH_RATIO",
                        "MISSING_LOT_NO", "STATED_AREA_MISMATCH"})
@@ -56,11 +62,20 @@ class NoLayout(Exception):
 
 
 @dataclass(frozen=True)
+class FileCRS:
+    """How the plan file stores geometries: metric -> file CRS and back, as the writer and the validator do."""
+
+    to_file: Callable[[list], list]
+    from_file: Callable[[list], list]
+
+
+@dataclass(frozen=True)
 class LayoutFeature:
     kind: str  # lot | road | open_space
     lot_no: str | None
-    geom: BaseGeometry
+    geom: BaseGeometry  # metres, as the validator reads the file back
     land_use: str | None
+    file_geom: BaseGeometry | None = None  # exactly what the file holds (file CRS), when a FileCRS was given
 
 
 @dataclass
@@ -124,7 +139,7 @@ def candidates(parent: BaseGeometry, street_rows: list, dims: Dimensions) -> lis
     return out[:MAX_CANDIDATES]
 
 
-def _context(features: list[LayoutFeature], parent: BaseGeometry, street_rows: list, existing: list,
+def _context(features: list[LayoutFeature], parent: BaseGeometry, street_rows, existing: list,
              rules: RuleSet, parent_code: str) -> PlanContext:
     return PlanContext(
         features=tuple(PlanFeature(f.kind, f.lot_no, f.geom, round(f.geom.area, 2) if f.kind == "lot" else None,
@@ -136,15 +151,13 @@ def _context(features: list[LayoutFeature], parent: BaseGeometry, street_rows: l
     )
 
 
-def features_of(drawn: Drawn, land_use: str, round_trip: Callable[[list], list] | None = None) -> list[LayoutFeature]:
+def features_of(drawn: Drawn, land_use: str, file_crs: FileCRS | None = None) -> list[LayoutFeature]:
     """Return the drawn plan as numbered features: lots 1..n in row order, then roads, then open spaces (the
-    drawing's geometries are put on the 1 mm grid on the way)."""
+    drawing's geometries are put on the 1 mm grid on the way; with FILE_CRS, each feature's geometry is what
+    the plan file will read back as, and ``file_geom`` what it will hold)."""
     lots, roads, opens = ([g for g in _on_grid(geoms) if not g.is_empty]
                           for geoms in (drawn.lots, drawn.roads, drawn.open_spaces))
-    if round_trip is not None:  # what the plan file will hold (EPSG:4326) read back, as the validator reads it
-        lots, roads, opens = ([g if g.is_valid else measure.polygonal(shapely.make_valid(g)) for g in
-                               (round_trip(geoms) if geoms else [])] for geoms in (lots, roads, opens))
-    # Snapping leaves hair-thin overlaps where a vertex of one feature lay on another's edge: lots keep their
+    # Cutting leaves hair-thin overlaps where a vertex of one feature lay on another's edge: lots keep their
     # shape, roads give way to lots, open space to both, so the features never overlap.
     if lots and (roads or opens):
         taken = shapely.union_all(lots)
@@ -155,10 +168,45 @@ def features_of(drawn: Drawn, land_use: str, round_trip: Callable[[list], list] 
     drawn.lots = lots
     drawn.roads = [g for g in roads if g.area > MIN_AREA_M2]
     drawn.open_spaces = [g for g in opens if g.area > MIN_AREA_M2]
-    out = [LayoutFeature("lot", str(n), g, land_use) for n, g in enumerate(drawn.lots, start=1)]
-    out += [LayoutFeature("road", None, g, None) for g in drawn.roads]
-    out += [LayoutFeature("open_space", None, g, None) for g in drawn.open_spaces]
+    kinds = ["lot"] * len(drawn.lots) + ["road"] * len(drawn.roads) + ["open_space"] * len(drawn.open_spaces)
+    geoms = drawn.lots + drawn.roads + drawn.open_spaces
+    written: list = [None] * len(geoms)
+    if file_crs is not None and geoms:
+        written, geoms = read_back(geoms, file_crs)
+    out, n = [], 0
+    for kind, g, w in zip(kinds, geoms, written):
+        n += kind == "lot"
+        out.append(LayoutFeature(kind, str(n) if kind == "lot" else None, g,
+                                 land_use if kind == "lot" else None, w))
     return out
+
+
+def _clean(geom: BaseGeometry) -> BaseGeometry:
+    """Return GEOM valid, polygonal and on the 1 cm grid (hair-thin parts collapse)."""
+    try:
+        return measure.polygonal(shapely.set_precision(shapely.make_valid(geom), REPAIR_GRID_M))
+    except shapely.errors.GEOSException:
+        return measure.polygonal(shapely.make_valid(geom))
+
+
+def read_back(geoms: list, file_crs: FileCRS) -> tuple[list, list]:
+    """Return (GEOMS as the file will hold them, as the validator will read them back in metres).
+
+    Where the round trip breaks a geometry (a vertex moved onto an edge self-intersects), what was read back is
+    repaired on the 1 cm grid and written instead, until what is written reads back valid: the validator then
+    sees exactly what was checked here.
+    """
+    written = list(file_crs.to_file(geoms))
+    back = list(file_crs.from_file(written))
+    for _ in range(FILE_REPAIR_ROUNDS):
+        bad = [i for i, (w, b) in enumerate(zip(written, back)) if not (w.is_valid and b.is_valid)]
+        if not bad:
+            break
+        fixed = [_clean(back[i]) for i in bad]
+        again = list(file_crs.to_file(fixed))
+        for i, w, b in zip(bad, again, file_crs.from_file(again)):
+            written[i], back[i] = w, b
+    return written, back
 
 
 def _on_grid(geoms: list) -> list:
@@ -183,6 +231,70 @@ def _on_grid(geoms: list) -> list:
         return out
 
 
+def _array(geoms: list) -> np.ndarray:
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = list(geoms)
+    return arr
+
+
+def _hand_over_sliver(drawn: Drawn, piece: BaseGeometry) -> bool:
+    """Give PIECE (a sliver of open space or road) to the neighbour it shares most boundary with; return False
+    when none borders it.
+
+    Boundaries read back through the file's CRS agree to a few nanometres, not exactly: the boundary shared is
+    what lies within SHARED_M of the neighbour. A road that takes a sliver grows a narrow piece (ROAD_WIDTH_MIN,
+    then open space, then a sliver again): a lot or open space takes it where one borders it.
+    """
+    groups = [drawn.lots, drawn.open_spaces, drawn.roads]
+    around = piece.buffer(SHARED_M)
+    edge = piece.boundary
+    shared = []
+    for n, geoms in enumerate(groups):
+        if not geoms:
+            continue
+        arr = _array(geoms)
+        for i in np.flatnonzero(shapely.intersects(arr, around)):
+            grown = arr[i].buffer(SHARED_M)
+            if not grown.covers(piece):
+                shared.append((shapely.intersection(edge, grown).length, n, int(i)))
+    best = max([x for x in shared if x[1] != 2 and x[0] > 0] or shared, default=(0.0, -1, -1))
+    if best[0] <= 0:
+        return False
+    for n in (1, 2):  # the piece leaves the open spaces and roads it was part of
+        arr = _array(groups[n])
+        for i in np.flatnonzero(shapely.intersects(arr, piece)) if len(arr) else ():
+            groups[n][i] = measure.polygonal(shapely.difference(arr[i], piece))
+    n, i = best[1], best[2]
+    groups[n][i] = measure.polygonal(shapely.union(shapely.difference(groups[n][i], piece), piece))
+    return True
+
+
+def merge_open_slivers(drawn: Drawn, rules: RuleSet) -> None:
+    """Hand the parts of open space the engine would call slivers to their neighbours, before validating."""
+    if not drawn.open_spaces:
+        return
+    parts, _ = measure.explode_polygons(_array(drawn.open_spaces))
+    if not len(parts):
+        return
+    thin = (measure.thinness(parts) < rules.sliver_thinness) | measure.narrower_than(parts, rules.sliver_min_width_m)
+    for piece in parts[thin]:
+        _hand_over_sliver(drawn, piece) or _drop_sliver(drawn, piece, rules)
+    drawn.open_spaces = [g for g in drawn.open_spaces if not g.is_empty]
+
+
+def _drop_sliver(drawn: Drawn, piece: BaseGeometry, rules: RuleSet) -> bool:
+    """Leave out PIECE, a sliver of open space no feature borders (a stray scrap of the parent's own outline),
+    when it is well under the gap tolerance; return False when it is not."""
+    if piece.area > DROP_SHARE * rules.gap_overlap_tolerance_m2:
+        return False
+    around = piece.buffer(SHARED_M)
+    if any(shapely.intersects(_array(g), around).any() for g in (drawn.lots, drawn.roads) if g):
+        return False
+    drawn.open_spaces = [o for o in (measure.polygonal(shapely.difference(o, around)) if o.intersects(piece) else o
+                                     for o in drawn.open_spaces) if not o.is_empty]
+    return True
+
+
 def _repair(drawn: Drawn, findings: list, rules: RuleSet, share_pct: float, parent_area: float) -> bool:
     """Apply what the engine found to DRAWN; return False when nothing could be done."""
     labels = {str(n): n - 1 for n in range(1, len(drawn.lots) + 1)}
@@ -204,21 +316,9 @@ def _repair(drawn: Drawn, findings: list, rules: RuleSet, share_pct: float, pare
             extra_open.append(f.location)
             changed = True
         elif f.code == "SLIVER" and f.location is not None:
-            # An open-space sliver: hand it to the neighbour it shares most boundary with (a lot that then
-            # fails a rule becomes open space in the next round).
-            piece = f.location
-            groups = (("lot", drawn.lots), ("open", drawn.open_spaces), ("road", drawn.roads))
-            shared = [(shapely.intersection(piece.boundary, g.boundary).length, n, i)
-                      for n, (_, geoms) in enumerate(groups) for i, g in enumerate(geoms)
-                      if g.intersects(piece.buffer(1e-6)) and not g.buffer(1e-6).covers(piece)]
-            best = max(shared, default=(0.0, -1, -1))
-            if best[0] > 0:
-                target = groups[best[1]][1][best[2]]
-                drawn.open_spaces = [measure.polygonal(shapely.difference(o, piece)) for o in drawn.open_spaces]
-                drawn.roads = [measure.polygonal(shapely.difference(o, piece)) for o in drawn.roads]
-                grown = measure.polygonal(shapely.union(shapely.difference(target, piece), piece))
-                [drawn.lots, drawn.open_spaces, drawn.roads][best[1]][best[2]] = grown
-                changed = True
+            # An open-space sliver: hand it to a neighbour (a lot that then fails a rule becomes open space in
+            # the next round).
+            changed |= _hand_over_sliver(drawn, f.location) or _drop_sliver(drawn, f.location, rules)
     if to_open:
         extra_open += [drawn.lots[i] for i in sorted(to_open)]
         drawn.lots = [g for i, g in enumerate(drawn.lots) if i not in to_open]
@@ -235,11 +335,11 @@ def _repair(drawn: Drawn, findings: list, rules: RuleSet, share_pct: float, pare
 
 def design_layout(parent: BaseGeometry, *, street_rows: list, rules: RuleSet, targets: LayoutTargets,
                   existing: list | None = None, parent_code: str = "parent",
-                  budget_s: float = DEFAULT_BUDGET_S, round_trip: Callable[[list], list] | None = None) -> Layout:
+                  budget_s: float = DEFAULT_BUDGET_S, file_crs: FileCRS | None = None) -> Layout:
     """Return the best valid layout of PARENT (metric CRS), or raise NoLayout with the reasons.
 
-    ROUND_TRIP, when given, maps metric geometries to what the plan file will give back (e.g. through EPSG:4326),
-    so that what is validated here is what the validator will read.
+    FILE_CRS, when given, maps metric geometries to the plan file's CRS (e.g. EPSG:4326) and back, so that what
+    is validated here is what the validator will read.
     """
     started = time.monotonic()
     parent = measure.polygonal(shapely.make_valid(parent))
@@ -266,6 +366,16 @@ def design_layout(parent: BaseGeometry, *, street_rows: list, rules: RuleSet, ta
     # Only neighbours that reach into the parent's box can conflict with the plan or pin its vertices.
     envelope = shapely.box(*parent.bounds).buffer(1.0)
     existing = [e for e in existing if e.geom.intersects(envelope)]
+    claimed = registry_conflicts(parent, existing, rules)
+    if claimed:
+        code, area_m2 = claimed[0]
+        raise NoLayout([(f"the registry gives {area_m2:,.1f} m² of the parcel to existing parcel {code} as well "
+                         f"({len(claimed)} such piece{'s' if len(claimed) > 1 else ''}, each more than a plan's "
+                         f"features could share under the {rules.gap_overlap_tolerance_m2:g} m² overlap tolerance): "
+                         "every plan covering the parcel would overlap it; correct the registry first")])
+    # A city's right-of-way is one polygon of 100,000 vertices: each lot edge tested against it costs all of them.
+    # Cut into 100 m tiles it covers the same ground (frontage sums lengths over polygons) at a few vertices each.
+    rows_tiled = _tiled(rows)
     best: Layout | None = None
     failures: Counter = Counter()
     tried = 0
@@ -280,9 +390,11 @@ def design_layout(parent: BaseGeometry, *, street_rows: list, rules: RuleSet, ta
         try:
             budget.check("drawing a layout")
             drawn = draw(parent, rows, rules, dims, cand, check=budget.check)
+            merge_open_slivers(drawn, rules)
             for _ in range(REPAIR_ROUNDS + 1):
-                features = features_of(drawn, targets.land_use, round_trip)
-                report = validate(_context(features, parent, rows, existing, rules, parent_code), budget=budget)
+                features = features_of(drawn, targets.land_use, file_crs)
+                budget.check("validating a layout")
+                report = validate(_context(features, parent, rows_tiled, existing, rules, parent_code), budget=budget)
                 if not report.findings:
                     break
                 if not _repair(drawn, report.findings, rules, dims.public_share_pct, parent.area):
@@ -310,6 +422,29 @@ def design_layout(parent: BaseGeometry, *, street_rows: list, rules: RuleSet, ta
     best.candidates_tried = tried
     best.seconds = round(time.monotonic() - started, 3)
     return best
+
+
+def registry_conflicts(parent: BaseGeometry, existing: list, rules: RuleSet) -> list[tuple[str, float]]:
+    """Return (code, m²) of the pieces of PARENT that active EXISTING parcels also cover, largest first, that no
+    plan's features can share under the overlap tolerance each: over four times the tolerance (four features
+    meet at a lot corner), and so wide (mean width 2·area/perimeter) that a stretch of one lot frontage holds more
+    than the tolerance. Land the registry gives twice, not a drafting hair the lot lines cut small."""
+    active = [e for e in existing if e.status == "active" and not e.geom.is_empty]
+    if not active:
+        return []
+    geoms = np.empty(len(active), dtype=object)
+    geoms[:] = measure.repair_all([e.geom for e in active])
+    shapely.prepare(parent)
+    hit = np.flatnonzero(shapely.intersects(parent, geoms))
+    if not len(hit):
+        return []
+    parts, owner = measure.explode_polygons(shapely.intersection(parent, geoms[hit]))
+    tol = rules.gap_overlap_tolerance_m2
+    areas = shapely.area(parts)
+    mean_width_m = 2 * areas / np.maximum(shapely.length(parts), 1e-12)
+    big = (areas > CLAIMED_TWICE_FEATURES * tol) & (mean_width_m * rules.min_frontage_m > tol)
+    found = [(active[hit[o]].code, float(a)) for o, a in zip(owner[big], shapely.area(parts[big]))]
+    return sorted(found, key=lambda x: -x[1])
 
 
 def _reasons(failures: Counter, parent: BaseGeometry, rules: RuleSet, dims: Dimensions) -> list[str]:

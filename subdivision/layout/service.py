@@ -21,9 +21,9 @@ from parcels.selectors import around, parcel_get, street_rows_near
 from subdivision.engine import Budget, measure
 from subdivision.plan_context import NEAR_PLAN_M, existing_near, rule_set_for
 from subdivision.plan_files import RawFeature, RawPlan
-from subdivision.services import check_raw, finding_rows, report_json
+from subdivision.services import PlanTooComplex, check_raw, finding_rows, report_json
 
-from .search import DEFAULT_BUDGET_S, Layout, NoLayout, design_layout
+from .search import DEFAULT_BUDGET_S, FileCRS, Layout, NoLayout, design_layout
 from .targets import LayoutTargets, target_problems
 
 TARGET_FIELDS = ("lot_area_m2", "road_width_m", "public_share_pct", "land_use")
@@ -96,14 +96,18 @@ def layout_propose(*, municipality: str, parcel_code: str, targets: LayoutTarget
     try:
         layout = design_layout(parent, street_rows=rows, rules=rules, targets=targets, existing=existing,
                                parent_code=parcel.parcel_code, budget_s=budget_s,
-                               round_trip=lambda geoms: list(crs.transform(crs.transform(
-                                   _array(geoms), metric, crs.WGS84), crs.WGS84, metric)))
+                               file_crs=FileCRS(lambda geoms: list(crs.transform(_array(geoms), metric, crs.WGS84)),
+                                                lambda geoms: list(crs.transform(_array(geoms), crs.WGS84, metric))))
     except NoLayout as exc:
         raise NoValidLayout(f"parcel {parcel_code!r}: no layout meeting every rule was found: {exc}",
                             extra={"reasons": exc.reasons}) from None
     raw, collection = plan_file(layout, metric)
-    check = check_raw(raw, municipality=place, parents=[parcel], land_use=targets.land_use,
-                      budget=Budget(settings.PLAN_VALIDATION_BUDGET_S))
+    try:
+        check = check_raw(raw, municipality=place, parents=[parcel], land_use=targets.land_use,
+                          budget=Budget(settings.PLAN_VALIDATION_BUDGET_S))
+    except PlanTooComplex as exc:
+        reasons = [f"the layout drawn could not be validated against the registry: {exc.message}"]
+        raise NoValidLayout(f"parcel {parcel_code!r}: {reasons[0]}", extra={"reasons": reasons}) from None
     report = report_json(check, finding_rows(check.report.findings, metric))
     if not check.report.valid:
         codes = Counter(f.code for f in check.report.findings if f.severity == "error")
@@ -116,12 +120,15 @@ def layout_propose(*, municipality: str, parcel_code: str, targets: LayoutTarget
 def plan_file(layout: Layout, metric_srid: int) -> tuple[RawPlan, dict]:
     """Return the layout as the readers would read its GeoJSON file (EPSG:4326), and that FeatureCollection.
 
-    Stated areas are measured on the EPSG:4326 geometry taken back to the metric CRS, as the validator will.
+    Stated areas are measured on the EPSG:4326 geometry taken back to the metric CRS, as the validator will. The
+    file holds the very geometries the search validated (``file_geom``) where it has them.
     """
-    geoms = [f.geom for f in layout.features]
-    wgs84 = list(crs.transform(_array(geoms), metric_srid, crs.WGS84))
-    # A vertex the projection moves onto an edge would self-intersect: repair what the move broke.
-    wgs84 = [g if g.is_valid else measure.polygonal(shapely.make_valid(g)) for g in wgs84]
+    if all(f.file_geom is not None for f in layout.features):
+        wgs84 = [f.file_geom for f in layout.features]
+    else:
+        wgs84 = list(crs.transform(_array([f.geom for f in layout.features]), metric_srid, crs.WGS84))
+        # A vertex the projection moves onto an edge would self-intersect: repair what the move broke.
+        wgs84 = [g if g.is_valid else measure.polygonal(shapely.make_valid(g)) for g in wgs84]
     back = list(crs.transform(_array(wgs84), crs.WGS84, metric_srid))
     features, raw = [], []
     for i, (f, g, m) in enumerate(zip(layout.features, wgs84, back)):

@@ -65,10 +65,11 @@ from ezdxf.math import (
 from shapely import STRtree
 from shapely.geometry import Point, Polygon
 
+from gisportal.plan_kinds import BLOCK_KIND, DXF_LAYER_KINDS  # noqa: F401 (the kinds a layer maps to)
+
 from .errors import CorruptFile, DxfLayersUnmapped, FileTooLarge
 
 DEFAULT_LAYERS = {"LOTS": "lot", "ROADS": "road", "OPEN_SPACE": "open_space", "UTILITY": "utility"}
-BLOCK_KIND = "block"  # a layer mapped to this outlines blocks; its texts number the lots inside
 # Arcs, ellipses and splines are flattened to chords that stray at most this far (metres): a 5 m
 # corner arc loses about 5 cm² of area (1 mm would lose 50 cm², half a survey's 0.01 m²).
 FLATTEN_M = 0.0001

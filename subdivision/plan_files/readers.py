@@ -45,6 +45,8 @@ from pyproj.exceptions import CRSError
 from shapely.geometry import LinearRing, LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from gisportal.plan_kinds import DXF_LAYER_KINDS, PLAN_FEATURE_KINDS
+
 from .errors import (
     BadAttribute,
     BadCoordinates,
@@ -59,7 +61,8 @@ from .errors import (
 from .safety import ExtractBudget, Limits, check_archive, check_xml, read_limited
 from .sniff import DXF, GEOJSON, GEOPACKAGE, KML, SUPPORTED, ZIP, sniff
 
-KINDS = ("lot", "road", "open_space", "utility", "building")
+# The kinds of plan feature a file may hold (a DXF layer may also map to "block": outlines, not features).
+KINDS = PLAN_FEATURE_KINDS
 # Joins a block number and a lot number where a plan numbers lots per block: "7/4" is lot 4 of block 7.
 BLOCK_SEPARATOR = "/"
 # What read_plan skipped lists at most, per kind of thing.
@@ -589,7 +592,7 @@ def _read_dxf(path: Path, *, filename: str, srid: int | None, limits: Limits,
     from . import dxf as dxf_reader
 
     if dxf_layers is not None:
-        allowed = (*KINDS, dxf_reader.BLOCK_KIND)
+        allowed = DXF_LAYER_KINDS
         bad = {layer: kind for layer, kind in dxf_layers.items() if kind not in allowed}
         if bad:
             raise BadAttribute(f"dxf_layers maps to unknown kinds {bad}; use one of {allowed}")

@@ -56,6 +56,38 @@ def test_copies_join_the_region_of_what_overlaps_their_original():
     assert regions.areas[0] == pytest.approx(100)  # the copied square, counted once
 
 
+U_SHAPE = shapely.from_wkt("POLYGON ((0 0, 30 0, 30 10, 20 10, 20 2, 10 2, 10 10, 0 10, 0 0))")
+
+
+def test_two_features_overlapping_in_two_places_name_each_other_in_both_regions():
+    # Their intersection is one MultiPolygon in two regions; it used to crash with "need at least one array
+    # to concatenate" (a region no piece was found in), which the validator reported as RULE_FAILED.
+    regions = overlap_regions(arr(U_SHAPE, box(-1, 8, 31, 12)))
+    assert [m.tolist() for m in regions.members] == [[0, 1], [0, 1]]
+    assert sorted(regions.areas) == pytest.approx([20, 20])
+
+
+def test_an_overlap_with_a_part_of_nanometres_is_a_region_not_a_crash():
+    # Lot 1 bulges 0.1 mm into lot 2 (a 1e-8 m² triangle, as a round trip through degrees leaves) and lot 2
+    # reaches 1 m into lot 1 elsewhere: their intersection has a tiny second part in a region of its own.
+    left = shapely.Polygon([(0, 0), (10, 0), (10, 5 - 1e-4), (10 + 1e-4, 5), (10, 5 + 1e-4), (10, 10), (0, 10)])
+    right = shapely.Polygon([(9, 0), (20, 0), (20, 10), (10, 10), (10, 2), (9, 2)])
+    regions = overlap_regions(arr(left, right))
+    assert [m.tolist() for m in regions.members] == [[0, 1], [0, 1]]
+    assert sorted(regions.areas) == pytest.approx([1e-8, 2], rel=1e-3)
+
+
+def test_a_plan_with_an_overlap_in_two_places_reports_overlap_not_a_crashed_rule():
+    ctx = PlanContext(
+        features=(PlanFeature("lot", "1", U_SHAPE, round(U_SHAPE.area, 2), "residential", 0),
+                  PlanFeature("lot", "2", box(0, 8, 30, 30), 660.0, "residential", 1)),
+        parents=(ExistingParcel("P", box(0, 0, 30, 30), "active"),),
+    )
+    codes = [f.code for f in validate(ctx).findings]
+    assert "RULE_FAILED" not in codes
+    assert codes.count("OVERLAP") == 2
+
+
 def test_thousands_of_shifted_lots_are_refused_after_bounded_work():
     lots = arr(*(box(i * 0.01, 0, 20 + i * 0.01, 30) for i in range(3000)))
     with pytest.raises(TooComplex, match="3,000 features lie on top of each other"):

@@ -25,10 +25,11 @@ def test_clean_block_is_valid_with_no_findings():
 def test_clean_block_summary():
     s = validate(geo.clean_block()).summary
     assert set(s) == SUMMARY_KEYS
+    # four corner lots each give a 4.5 m² truncation triangle to a road
     assert s == {
-        "parent_area_m2": 8100.0, "lots_count": 6, "lots_area_m2": 3600.0,
-        "roads_area_m2": 4500.0, "open_space_area_m2": 0.0, "utility_area_m2": 0.0,
-        "public_share_pct": 55.56, "overlap_area_m2": 0.0, "uncovered_area_m2": 0.0,
+        "parent_area_m2": 8100.0, "lots_count": 6, "lots_area_m2": 3600.0 - 18,
+        "roads_area_m2": 4500.0 + 18, "open_space_area_m2": 0.0, "utility_area_m2": 0.0,
+        "public_share_pct": 55.78, "overlap_area_m2": 0.0, "uncovered_area_m2": 0.0,
         "outside_area_m2": 0.0,
     }
 
@@ -42,13 +43,13 @@ def test_summary_counts_overlap_gap_outside_and_open_space():
     )
     s = validate(ctx).summary
     assert s["lots_count"] == 6
-    assert s["lots_area_m2"] == 3000.0 + 22 * 28
+    assert s["lots_area_m2"] == 3000.0 - 18 + 22 * 28
     assert s["open_space_area_m2"] == 300.0
     assert s["utility_area_m2"] == 75.0
     assert s["overlap_area_m2"] == 56.0
     assert s["uncovered_area_m2"] == 40.0
     assert s["outside_area_m2"] == 375.0
-    assert s["public_share_pct"] == round((4500 + 300 + 75) / 8100 * 100, 2)
+    assert s["public_share_pct"] == round((4518 + 300 + 75) / 8100 * 100, 2)
 
 
 def test_warnings_alone_keep_the_plan_valid():

@@ -28,7 +28,13 @@ from subdivision.layout import (
     dimensions,
     target_problems,
 )
-from subdivision.layout.draw import CONNECT_M
+from subdivision.layout.draw import CONNECT_M, Candidate, Drawn
+from subdivision.layout.search import (
+    FileCRS,
+    merge_open_slivers,
+    read_back,
+    registry_conflicts,
+)
 from tests.parcels.factories import RIYADH_ORIGIN, make_parcel, rect, riyadh
 
 X, Y = 500_000.0, 2_700_000.0
@@ -120,6 +126,84 @@ def test_a_parcel_too_small_or_away_from_streets_gets_reasons():
     with pytest.raises(NoLayout, match="street right-of-way"):
         design_layout(shapely.box(X, Y + 100, X + 200, Y + 300), street_rows=[SOUTH], rules=RuleSet(),
                       targets=LayoutTargets())
+
+
+def _coarse_file() -> FileCRS:
+    """A file that keeps coordinates to 0.1 m: what it holds reads back moved, as degrees move metres."""
+    return FileCRS(lambda geoms: [shapely.set_precision(g, 0.1, mode="pointwise") for g in geoms],
+                   lambda geoms: list(geoms))
+
+
+def test_what_the_file_breaks_is_redrawn_until_it_reads_back_valid():
+    # A vertex 4 cm off the bottom edge lands on it once rounded: the ring touches itself (invalid).
+    pinched = shapely.Polygon([(0, 0), (10, 0), (10, 10), (5, 10), (5.3, 0.04), (4.7, 10), (0, 10)])
+    assert pinched.is_valid and not _coarse_file().from_file(_coarse_file().to_file([pinched]))[0].is_valid
+    square = shapely.box(20, 0, 30, 10)
+    written, back = read_back([pinched, square], _coarse_file())
+    assert all(g.is_valid and not g.is_empty for g in written + back)
+    assert [g.wkb for g in _coarse_file().from_file(written)] == [g.wkb for g in back]
+    assert back[1].equals(square) and back[0].area == pytest.approx(pinched.area, abs=1.0)
+
+
+def test_the_layout_holds_what_its_file_will_read_back_through_degrees():
+    parent, rows = SHAPES["rotated rectangle"]
+    to_wgs84 = lambda geoms: list(crs.transform(np.asarray(geoms, dtype=object), 32638, crs.WGS84))  # noqa: E731
+    to_metric = lambda geoms: list(crs.transform(np.asarray(geoms, dtype=object), crs.WGS84, 32638))  # noqa: E731
+    layout = design_layout(parent, street_rows=rows, rules=RuleSet(), targets=LayoutTargets(), budget_s=BUDGET_S,
+                           file_crs=FileCRS(to_wgs84, to_metric))
+    written = [f.file_geom for f in layout.features]
+    # Read back from the very geometries the file holds, the features are what the search validated, bit for bit.
+    assert [g.wkb for g in to_metric(written)] == [f.geom.wkb for f in layout.features]
+    assert all(g.is_valid for g in written) and engine_findings(layout, parent, rows).findings == []
+
+
+def test_land_the_registry_gives_to_a_neighbour_as_well_is_refused_at_once():
+    parent, rows = SHAPES["rectangle, street on one side"]
+    # The neighbour to the east reaches 3 m into the parent over 3 m: 9 m² claimed twice.
+    claims = ExistingParcel("N-1", shapely.box(X + 177, Y + 100, X + 260, Y + 103), "active")
+    assert registry_conflicts(parent, [claims], RuleSet()) == [("N-1", pytest.approx(9.0))]
+    with pytest.raises(NoLayout, match="9.0 m² of the parcel to existing parcel N-1 as well"):
+        design_layout(parent, street_rows=rows, rules=RuleSet(), targets=LayoutTargets(), existing=[claims],
+                      budget_s=BUDGET_S)
+
+
+@pytest.mark.parametrize("neighbour, why", [
+    (shapely.box(X + 179.99, Y, X + 260, Y + 200), "a 1 cm hair along 200 m: lot lines cut it under 0.5 m²"),
+    (shapely.box(X + 179, Y + 100, X + 260, Y + 101.5), "1.5 m²: four lots meeting at a corner can share it"),
+    (shapely.box(X + 180, Y, X + 260, Y + 200), "touching only"),
+])
+def test_drafting_hairs_and_touching_neighbours_are_no_double_claim(neighbour, why):
+    parent, _ = SHAPES["rectangle, street on one side"]
+    assert registry_conflicts(parent, [ExistingParcel("N-1", neighbour, "active")], RuleSet()) == [], why
+    assert registry_conflicts(parent, [ExistingParcel("N-1", shapely.box(X, Y, X + 50, Y + 50), "retired")],
+                              RuleSet()) == []
+
+
+def test_open_space_slivers_go_to_a_neighbour_before_validation_and_never_to_a_road():
+    lot = shapely.box(X, Y + 16, X + 20, Y + 46)
+    road = shapely.box(X, Y, X + 60, Y + 16)
+    park = shapely.box(X + 20.5, Y + 16, X + 60, Y + 46)
+    strip = shapely.box(X + 20, Y + 16, X + 20.5, Y + 46)  # 0.5 m wide: the engine's SLIVER
+    drawn = Drawn(Candidate(0.0, 0.0, 0.0), lots=[lot], roads=[road], open_spaces=[strip, park])
+    merge_open_slivers(drawn, RuleSet())
+    assert len(drawn.roads) == 1 and drawn.roads[0].equals(road) and len(drawn.lots) == 1 and drawn.lots[0].equals(lot)
+    assert len(drawn.open_spaces) == 1 and drawn.open_spaces[0].area == pytest.approx(park.area + strip.area)
+    report = validate(PlanContext(
+        features=(PlanFeature("lot", "1", lot, round(lot.area, 2), "residential", 0), PlanFeature("road", None, road,
+                  None, None, 1), PlanFeature("open_space", None, drawn.open_spaces[0], None, None, 2)),
+        parents=(ExistingParcel("P", shapely.box(X, Y, X + 60, Y + 46), "active"),), rules=RuleSet()))
+    assert "SLIVER" not in [f.code for f in report.findings]
+
+
+def test_a_stray_scrap_of_the_parent_is_left_out_under_the_gap_tolerance():
+    # The registry's outline has a 0.2 m², 0.4 m-wide triangle apart from the parcel (as Cambridge's 13070 has):
+    # any feature holding it would be a SLIVER, and no feature borders it to take it.
+    main, rows = SHAPES["rectangle, street on one side"]
+    scrap = poly((190, 100), (191, 100), (190.5, 100.4))
+    parent = shapely.MultiPolygon([main, scrap])
+    layout = design_layout(parent, street_rows=rows, rules=RuleSet(), targets=LayoutTargets(), budget_s=BUDGET_S)
+    assert engine_findings(layout, parent, rows).findings == []
+    assert not any(f.geom.intersects(scrap.centroid.buffer(0.05)) for f in layout.features)
 
 
 def test_targets_are_bounded_by_the_rule_set():

@@ -35,7 +35,7 @@ def _plan_geojson(django_db_blocker, parent_code: str, *, overlap: bool = False,
                                                                    status="active")
         metric = parcel.municipality.metric_srid
         parent = crs.transform(shapely.from_wkb(bytes(parcel.geom.wkb)), parcel.geom.srid, metric)
-    features = sample_plan(parent)
+        features = _with_cut_corners(sample_plan(parent), parcel)
     if overlap:
         lot1 = next(f for f in features if f["lot_no"] == "1")["geometry"]
         lot2 = next(f for f in features if f["lot_no"] == "2")
@@ -58,6 +58,43 @@ def _plan_geojson(django_db_blocker, parent_code: str, *, overlap: bool = False,
         for f in features]}).encode()
 
 
+def _with_cut_corners(features: list[dict], parcel) -> list[dict]:
+    """Return the sample plan FEATURES (metric) with every street corner of a lot cut (شطفة; CORNER_TRUNCATION is
+    on by default), as the rule's corrections cut them: the triangle leaves its lot (whose stated area follows)
+    for the plan road it borders; at a corner of the parent between two registry streets, where no plan road
+    can take it, it becomes an open space, so the parent stays covered."""
+    import numpy as np
+
+    from subdivision.engine import Budget
+    from subdivision.engine.rules.corners import cut_corners
+    from subdivision.plan_files import RawFeature, RawPlan
+    from subdivision.services import check_raw
+
+    raw = RawPlan(format="geojson", srid=parcel.municipality.metric_srid, features=tuple(
+        RawFeature(kind=f["kind"], lot_no=f["lot_no"], geom=f["geometry"], stated_area=f["stated_area"],
+                   land_use=f["land_use"], index=i) for i, f in enumerate(features)))
+    check = check_raw(raw, municipality=parcel.municipality, parents=[parcel], land_use="residential",
+                      budget=Budget(60))
+    findings = check.report.findings
+    assert {f.code for f in findings} == {"CORNER_TRUNCATION"}, [f.message_en for f in findings]
+    geoms = np.array([f.geom for f in check.context.features], dtype=object)
+    kinds = np.array([f.kind for f in check.context.features], dtype=object)
+    cut, _, applied = cut_corners(check.context, geoms, kinds, findings)
+    assert len(applied) == sum(f.correction is not None for f in findings)
+    for feature, geom in zip(features, cut):
+        feature["geometry"] = geom
+    lots = {f["lot_no"]: f for f in features if f["kind"] == "lot"}
+    for finding in findings:
+        if finding.correction is None:
+            lot = lots[finding.features[0]]
+            lot["geometry"] = shapely.difference(lot["geometry"], finding.location)
+            features.append({"kind": "open_space", "lot_no": None, "land_use": None, "stated_area": None,
+                             "geometry": finding.location})
+    for lot in lots.values():
+        lot["stated_area"] = round(lot["geometry"].area, 2)
+    return features
+
+
 def _wait_for_map(page, selector: str = "#plan-map") -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -78,6 +115,25 @@ def _rendered(page, layer: str, selector: str = "#plan-map") -> list[dict]:
              const answer = () => resolve(map.queryRenderedFeatures({ layers: [layer] }).map((f) => f.properties));
              if (map.loaded() && !map.isMoving()) answer(); else map.once("idle", answer);
            })""", [selector, layer])
+
+
+def _settled(page) -> None:
+    """Wait until the upload page has drawn the answer to its last validation (it re-validates 350 ms after
+    each change)."""
+    page.wait_for_timeout(500)
+    page.wait_for_function("() => !document.querySelector('[aria-busy=true]')", timeout=30_000)
+
+
+def _rendered_after_zoom(page, layer: str, until=bool, selector: str = "#plan-map") -> list[dict]:
+    """Return what LAYER renders once UNTIL(it) holds (or after 10 s): the zoom's animation and the
+    render take longer on a loaded machine than any fixed wait."""
+    features = []
+    for _ in range(50):
+        page.wait_for_timeout(200)
+        features = _rendered(page, layer, selector)
+        if until(features):
+            break
+    return features
 
 
 def _drop_file(page, selector: str, name: str, content: bytes) -> None:
@@ -123,12 +179,13 @@ def test_a_surveyor_sees_an_overlap_listed_and_highlighted(web, page_in, login, 
         states = {(f.get("lot_no"), f.get("_state")) for f in _rendered(page, "plan-fill")}
         assert ("1", "error") in states and ("2", "error") in states, states
 
-        # Keyboard: focus the finding and press Enter: the map zooms to it and highlights it.
+        # Keyboard: focus the finding and press Enter: the map zooms to it and highlights it. Once the last
+        # validation is drawn: every change re-validates (debounced), and a later answer redraws the list.
+        _settled(page)
         overlap.first.focus()
         page.keyboard.press("Enter")
         assert overlap.first.get_attribute("aria-pressed") == "true"
-        page.wait_for_timeout(600)  # the zoom's animation
-        highlighted = _rendered(page, "finding-highlight-fill")
+        highlighted = _rendered_after_zoom(page, "finding-highlight-fill")
         assert [f["code"] for f in highlighted][:1] == ["OVERLAP"], highlighted
         zoom = page.evaluate("() => document.querySelector('#plan-map').mapInstance.getZoom()")
         assert zoom > 17, zoom
@@ -311,8 +368,7 @@ def test_a_returned_plan_is_resubmitted_and_its_diff_drawn(web, page_in, login, 
         reshaped = page.locator("[data-testid=diff-reshaped]").inner_text()
         assert "1" in reshaped and "2" in reshaped, reshaped
         assert page.locator("#versions button[data-diff='2']").get_attribute("aria-expanded") == "true"
-        page.wait_for_timeout(600)  # the zoom's animation
-        changes = _rendered(page, "diff-fill")
+        changes = _rendered_after_zoom(page, "diff-fill")
         assert {f["change"] for f in changes} == {"changed"}, changes
         assert {f["lot_no"] for f in changes} >= {"1", "2"}, changes
         history = page.locator("#history li[data-action=return]").inner_text()

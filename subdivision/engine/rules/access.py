@@ -1,4 +1,11 @@
-"""Rules on how lots reach the street: access, frontage, depth ratio."""
+"""Rules on how lots reach the street: access, frontage, depth ratio.
+
+A lot's frontage is the length of its boundary that faces a road or street (``measure.frontage``), on every
+street it fronts. A corner cut (شطفة) is counted as if uncut: the two legs to the old corner instead of the
+chord (``measure.cut_corner_frontage_m``). The municipality asks for the cut, and a planner reads a corner
+lot's frontage to the corner of the street lines, so the cut never costs the lot its frontage (a 20 x 30 m
+corner lot fronts 50 m whether its corner is cut or not).
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -8,6 +15,20 @@ from ..context import PlanContext
 from ..findings import ERROR, WARNING, Finding
 from ..registry import Prepared, rule
 from ._text import num
+from .corners import CORNER_MAX_DEG, CORNER_MIN_DEG
+
+
+def frontage_as_uncut(ctx: PlanContext, p: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """Return (frontage m, main frontage direction) of every lot, in lot_idx order, cut corners counted uncut."""
+    frontage_m, direction = p.lot_frontage
+    if not len(frontage_m) or not len(p.access):
+        return frontage_m, direction
+    r = ctx.rules
+    extra_m = measure.cut_corner_frontage_m(
+        p.geoms[p.lot_idx], p.access_tree, p.access, r.frontage_snap_m,
+        max_leg_m=r.corner_truncation_max_m, corner_deg=(CORNER_MIN_DEG, CORNER_MAX_DEG),
+    )
+    return frontage_m + extra_m, direction
 
 
 @rule("NO_STREET_ACCESS")
@@ -31,7 +52,7 @@ def no_street_access(ctx: PlanContext, p: Prepared) -> list[Finding]:
 @rule("LOT_FRONTAGE_MIN")
 def lot_frontage_min(ctx: PlanContext, p: Prepared) -> list[Finding]:
     limit = ctx.rules.min_frontage_m
-    frontage_m, _ = p.lot_frontage
+    frontage_m, _ = frontage_as_uncut(ctx, p)
     out = []
     # Lots with no access at all are reported once, by NO_STREET_ACCESS.
     # Compared at survey precision (1 cm), so coordinate round-off never flips a result.
@@ -50,7 +71,7 @@ def lot_frontage_min(ctx: PlanContext, p: Prepared) -> list[Finding]:
 @rule("LOT_DEPTH_RATIO")
 def lot_depth_ratio(ctx: PlanContext, p: Prepared) -> list[Finding]:
     limit = ctx.rules.max_depth_ratio
-    frontage_m, direction = p.lot_frontage
+    frontage_m, direction = frontage_as_uncut(ctx, p)
     if not len(frontage_m):
         return []
     depth_m = measure.depth_along(p.geoms[p.lot_idx], direction)

@@ -1,6 +1,6 @@
 // /plans/{id}: the plan over the current parcels, its findings, versions with their diff on the map, its
 // history, and the workflow moves the user may make now (the `actions` of GET /api/plans/{id}/).
-import { api, collection, dateTime, el, fmt, lang, number, showError, slaText, statusLabel, strings } from "./common.js";
+import { api, collection, dateTime, el, fmt, lang, number, pageData, showError, slaText, statusLabel, strings } from "./common.js";
 import { addFindingLayers, addPlanLayers, createMap, findingFeatures, highlight, renderFindings, zoomTo } from "./map.js";
 
 const planId = document.getElementById("plan-page").dataset.plan;
@@ -16,6 +16,10 @@ const versionsList = document.getElementById("versions");
 const diffBox = document.getElementById("diff");
 const historyList = document.getElementById("history");
 const mapContainer = document.getElementById("plan-map");
+
+// The statuses in which this user may store the plan's suggested corrections as a new version (POST fix/):
+// none unless the user acts for the plan's surveying office (the view asks the API's own rule).
+const fixStatuses = pageData("plan-permissions").fix_statuses || [];
 
 let map = null;
 let plan = null;
@@ -40,11 +44,16 @@ function renderFacts() {
   facts.removeAttribute("aria-busy");
 }
 
+/** Return whether the plan's report has a finding with a suggested correction the user may apply now. */
+function canFix() {
+  return fixStatuses.includes(plan.status) && (plan.report.findings || []).some((f) => f.correction);
+}
+
 function renderActions() {
-  const actions = plan.actions || [];
+  const actions = [...(plan.actions || []), ...(canFix() ? ["fix"] : [])];
   resubmitField.hidden = !actions.includes("resubmit");
   buttons.replaceChildren(...actions.map((action) => el("button", {
-    type: "button", class: `button ${["approve", "submit", "resubmit"].includes(action) ? "primary" : ""}
+    type: "button", class: `button ${["approve", "submit", "resubmit", "fix"].includes(action) ? "primary" : ""}
       ${["reject", "withdraw"].includes(action) ? "danger" : ""}`.replace(/\s+/g, " ").trim(),
     "data-action": action, text: (strings.action || {})[action] || action, onclick: () => act(action),
   })));
@@ -77,7 +86,8 @@ async function act(action) {
       plan = await api(`/api/plans/${planId}/${action}/`, { method: "POST", json: text ? { comment: text } : {} });
     }
     comment.value = "";
-    statusLine.textContent = fmt(strings.done, { status: statusLabel(plan.status) });
+    statusLine.textContent = action === "fix" ? fmt(strings.fixed, { n: plan.version })
+      : fmt(strings.done, { status: statusLabel(plan.status) });
     await showPlan({ refreshParcels: action === "approve" });
   } catch (error) {
     statusLine.textContent = "";

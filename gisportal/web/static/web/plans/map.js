@@ -1,7 +1,8 @@
 // The plans pages' map: MapLibre GL JS (served by the platform) on the platform's own style, with the
-// plan's features, its findings and the highlighted finding as GeoJSON layers over the parcels tiles.
+// plan's features, its findings, the highlighted finding and its suggested correction as GeoJSON layers over the
+// parcels tiles.
 import * as maplibregl from "../vendor/maplibre-gl.mjs";
-import { bbox, collection, el, lang, strings } from "./common.js";
+import { bbox, collection, el, fmt, lang, number, strings } from "./common.js";
 
 // ---- the map ----------------------------------------------------------------------------------
 
@@ -52,7 +53,9 @@ export function addPlanLayers(map, source) {
     paint: { "text-color": "#212121", "text-halo-color": "#fff", "text-halo-width": 1.5 } });
 }
 
-/** Add the findings' locations (faint) and the highlighted finding (strong) over two GeoJSON sources. */
+const CORRECTION_COLOUR = "#0d47a1";
+
+/** Add the findings' locations (faint), the chosen finding (strong) and its suggested correction (dashed). */
 export function addFindingLayers(map) {
   map.addSource("findings", { type: "geojson", data: collection([]) });
   map.addSource("finding-highlight", { type: "geojson", data: collection([]) });
@@ -72,12 +75,50 @@ export function addFindingLayers(map) {
     filter: ["any", polygons, lines], paint: { "line-color": "#000", "line-width": 3 } });
   map.addLayer({ id: "finding-highlight-point", type: "circle", source: "finding-highlight", filter: points,
     paint: { "circle-color": "#ffea00", "circle-radius": 9, "circle-stroke-color": "#000", "circle-stroke-width": 2 } });
+  // The chosen finding's suggested correction: the corrected features, outlined dashed over everything else.
+  map.addSource("finding-correction", { type: "geojson", data: collection([]) });
+  map.addLayer({ id: "finding-correction-fill", type: "fill", source: "finding-correction",
+    paint: { "fill-color": CORRECTION_COLOUR, "fill-opacity": 0.12 } });
+  map.addLayer({ id: "finding-correction-line", type: "line", source: "finding-correction",
+    layout: { "line-join": "round" },
+    paint: { "line-color": CORRECTION_COLOUR, "line-width": 3, "line-dasharray": [2, 1.5] } });
 }
 
 export function findingFeatures(findings) {
   return findings.filter((f) => f.location).map((f, i) => ({
     type: "Feature", id: i, geometry: f.location, properties: { code: f.code, severity: f.severity, index: i },
   }));
+}
+
+// The API's correction_note is English only: each known note read back into the page's language.
+const NOTES = [
+  [/^a vertex would move ([\d.e+-]+) m, over the ([\d.e+-]+) m tolerance$/,
+    (m) => fmt(strings.note_vertex_too_far, { m: number(m[1], 1), tolerance: number(m[2], 2) })],
+  [/^snapping to the parent's boundary and the neighbouring features leaves ([\d.e+-]+) m² of it$/,
+    (m) => fmt(strings.note_left_over, { area: number(m[1], 2) })],
+  [/^it has no location to snap to$/, () => strings.note_no_location],
+  [/^the corner faces streets of the registry, not a road of the plan/, () => strings.note_registry_corner],
+];
+
+/** Return why a finding has no correction, in the page's language (the API's words when the note is new). */
+export function correctionNote(note) {
+  for (const [pattern, say] of NOTES) {
+    const match = pattern.exec(note || "");
+    if (match) return say(match) || note;
+  }
+  return note || "";
+}
+
+/** Return the line a finding shows about its suggested correction, or null for codes that never have one. */
+function correctionLine(finding) {
+  if (!("correction" in finding)) return null;
+  if (finding.correction) {
+    return el("span", { class: "finding-correction", "data-testid": "correction",
+      text: fmt(strings.correction_suggested, { m: number(finding.correction.max_displacement_m, 2) }) });
+  }
+  const why = correctionNote(finding.correction_note);
+  return el("span", { class: "finding-correction finding-no-correction", "data-testid": "no-correction",
+    text: why ? fmt(strings.correction_none_because, { why }) : strings.correction_none });
 }
 
 /** Return the finding list's items: one button each, in the page's language; a click zooms to it. */
@@ -92,7 +133,8 @@ export function renderFindings(list, findings, onChoose) {
     },
     el("span", { class: `badge badge-${finding.severity}`, text: (strings.severity || {})[finding.severity] || finding.severity }),
     " ", el("code", { text: finding.code }), " ", el("span", { class: "finding-message", text: message }),
-    named ? el("span", { class: "finding-features", text: ` (${strings.features}: ${named})` }) : null);
+    named ? el("span", { class: "finding-features", text: ` (${strings.features}: ${named})` }) : null,
+    correctionLine(finding));
     button.addEventListener("click", () => {
       list.querySelectorAll(".finding").forEach((b) => b.setAttribute("aria-pressed", "false"));
       button.setAttribute("aria-pressed", "true");
@@ -102,11 +144,21 @@ export function renderFindings(list, findings, onChoose) {
   });
 }
 
-/** Return the features of the highlighted finding, for the map's highlight source. */
+/** Return the corrected features of FINDING's suggested correction as GeoJSON features (none without one). */
+export function correctionFeatures(finding) {
+  const correction = finding && finding.correction;
+  return correction ? (correction.features || []).filter((f) => f.geometry).map((f) => ({
+    type: "Feature", geometry: f.geometry,
+    properties: { code: finding.code, label: f.label, max_displacement_m: correction.max_displacement_m },
+  })) : [];
+}
+
+/** Show FINDING on the map (null: none): its location highlighted, its suggested correction outlined dashed. */
 export function highlight(map, finding) {
   const data = finding && finding.location
     ? collection([{ type: "Feature", geometry: finding.location, properties: { code: finding.code, severity: finding.severity } }])
     : collection([]);
   map.getSource("finding-highlight").setData(data);
+  map.getSource("finding-correction").setData(collection(correctionFeatures(finding)));
   if (finding && finding.location) zoomTo(map, finding.location, { maxZoom: 19, padding: 120 });
 }

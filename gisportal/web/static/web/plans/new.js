@@ -20,6 +20,8 @@ const summaryList = document.getElementById("report-summary");
 const findingsList = document.getElementById("findings");
 const saveButton = document.getElementById("save-draft");
 const submitButton = document.getElementById("submit-plan");
+const correctedBox = document.getElementById("corrected");
+const downloadButton = document.getElementById("download-corrected");
 const mapContainer = document.getElementById("plan-map");
 const municipalities = pageData("plans-municipalities");
 
@@ -209,6 +211,7 @@ function drawReport(report) {
   drawFileFeatures(report);
   if (!report) { reportBox.hidden = true; return; }
   reportBox.hidden = false;
+  correctedBox.hidden = !report.findings.some((f) => f.correction);
   verdict.className = `verdict ${report.valid ? "verdict-ok" : "verdict-bad"}`;
   verdict.textContent = report.valid ? (report.findings.length ? strings.warnings_only : strings.valid) : strings.invalid;
   statusLine.textContent = fmt(strings.checked, { n: number(report.findings_total) });
@@ -245,6 +248,37 @@ async function save() {
   if (state.map) await drawSavedFeatures(created.id, created.report).catch(() => {});
   return created;
 }
+
+// ---- the corrected plan: POST /api/plans/validate/?fix=snap answers the file with its corrections applied ----
+
+/** Save BODY's corrected file ({name, media_type, base64}) through the browser's download. */
+function download(file) {
+  const bytes = Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0));
+  const url = URL.createObjectURL(new Blob([bytes], { type: file.media_type }));
+  const link = el("a", { href: url, download: file.name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+downloadButton.addEventListener("click", async () => {
+  showError(errorBox, "");
+  downloadButton.disabled = true;
+  statusLine.textContent = strings.correcting;
+  try {
+    const answer = await api("/api/plans/validate/?fix=snap", { method: "POST", form: uploadForm() });
+    download(answer.file);
+    statusLine.textContent = fmt(strings.corrected_downloaded, {
+      name: answer.file.name, n: number(answer.corrections_applied),
+      left: number(answer.corrected_report.findings_total) });
+  } catch (error) {
+    statusLine.textContent = "";
+    showError(errorBox, error.message);
+  } finally {
+    downloadButton.disabled = false;
+  }
+});
 
 saveButton.addEventListener("click", async () => {
   showError(errorBox, "");
