@@ -182,12 +182,14 @@ class _KnownDigests:
         self.params = connection.get_connection_params()
         self._own = None
 
-    def __call__(self, codes: list[str], digests: list[bytes]) -> np.ndarray:
-        """Return the positions in CODES whose parcel holds the digest at the same position."""
-        if not codes:
+    def __call__(self, code_fields: list[bytes], digests: list[bytes]) -> np.ndarray:
+        """Return the positions in CODE_FIELDS (codes encoded by gisportal.copy.text_fields) whose parcel
+        holds the digest at the same position."""
+        if not code_fields:
             return np.zeros(0, dtype=np.intp)
-        data = binary_copy_data([int4_fields(np.arange(len(codes))), constant_field(self.municipality_id, "int8"),
-                                 text_fields(codes), bytes_fields(digests)], len(codes))
+        n = len(code_fields)
+        data = binary_copy_data([int4_fields(np.arange(n)), constant_field(self.municipality_id, "int8"),
+                                 code_fields, bytes_fields(digests)], n)
         if os.getpid() == self.owner:
             with connection.cursor() as cursor:
                 return self._ask(cursor.cursor, data)
@@ -270,12 +272,13 @@ class _Preparer:
         ok &= np.fromiter((use in LAND_USES for use in land_uses), dtype=bool, count=n)
         digests = row_digests(self.key, [codes, plans, blocks, numbers, districts, land_uses, zones, areas],
                               table.wkb)
+        code_fields = text_fields(codes)  # once, for the lookup, the rows written and the rows skipped
 
         # Rows the last import read exactly so: unchanged, with no geometry work at all.
         skip = np.zeros(n, dtype=bool)
         if self.known is not None and ok.any():
             candidates = np.flatnonzero(ok)
-            skip[candidates[self.known([codes[i] for i in candidates.tolist()],
+            skip[candidates[self.known([code_fields[i] for i in candidates.tolist()],
                                        [digests[i] for i in candidates.tolist()])]] = True
         todo = np.flatnonzero(~skip)
         source_geoms = np.full(n, None, dtype=object)
@@ -306,7 +309,7 @@ class _Preparer:
         # Measurements in the municipality's metric CRS, vectorised (same PROJ pipeline as ST_Transform).
         metric = crs.transform(kept, storage, self.metric_srid)
         fields = {
-            "parcel_code": text_fields(pick(codes)), "plan_no": text_fields(pick(plans)),
+            "parcel_code": pick(code_fields), "plan_no": text_fields(pick(plans)),
             "block_no": text_fields(pick(blocks)), "parcel_no": text_fields(pick(numbers)),
             "district_code": text_fields(pick(districts)), "land_use": text_fields(pick(land_uses)),
             "zone_code": text_fields(pick(zones)), "stated_area": float8_fields(pick(areas)),
@@ -318,7 +321,7 @@ class _Preparer:
         skipped = np.flatnonzero(skip)
         encoded = encoder.encode(row_nos=kept_index + (start + 1), fields=fields,
                                  boxes=shapely.bounds(kept).reshape(-1, 4),
-                                 skipped=(skipped + (start + 1), text_fields([codes[i] for i in skipped.tolist()])))
+                                 skipped=(skipped + (start + 1), [code_fields[i] for i in skipped.tolist()]))
         return _Prepared(start=start, read=n, kept=encoded, repaired=len(repaired_rows), rejects=rejects, hull=hull,
                          repaired_rows=repaired_rows, skipped=len(skipped))
 

@@ -285,11 +285,6 @@ PLANNER_DEFAULTS = ("RESET enable_hashjoin; RESET enable_mergejoin; RESET enable
                     "RESET enable_bitmapscan; RESET jit")
 
 
-STATISTICS_STALE = ("SELECT c.reltuples < 0 OR coalesce(s.n_mod_since_analyze > 0.2 * c.reltuples, true) "
-                    "FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
-                    "WHERE c.oid = 'parcels_parcel'::regclass")
-
-
 def derived_fingerprint(*, municipality: Municipality, zone_by_overlay: bool) -> str:
     """Return a fingerprint of the districts (and, with ZONE_BY_OVERLAY, the zoning) of MUNICIPALITY:
     what a bulk write derives a parcel's district and zone from besides the row itself."""
@@ -309,7 +304,7 @@ class EncodedChunk:
     rows: list[bytes]  # one encoded row each
     codes: bytes  # COPY data of (row_no, parcel_code) for every row, and every row skipped: sql/copy_codes.sql
     boxes: np.ndarray  # the rows' bounds, in the storage CRS
-    code_count: int = -1  # rows in CODES (-1: the same as ROWS)
+    code_count: int  # rows in CODES
 
 
 @dataclass(frozen=True)
@@ -429,10 +424,9 @@ class ParcelBulkWrite:
         if chunk.copy != self.encoder.copy:
             raise ValueError(f"chunk encoded for {chunk.copy}, not {self.encoder.copy}")
         rows, row_nos, boxes = chunk.rows, chunk.row_nos, chunk.boxes
-        code_count = len(rows) if chunk.code_count < 0 else chunk.code_count
-        if not code_count:
+        if not chunk.code_count:
             return []
-        duplicates = self._refuse_duplicates(chunk.codes, code_count)
+        duplicates = self._refuse_duplicates(chunk.codes, chunk.code_count)
         if duplicates:
             drop = set(np.flatnonzero(np.isin(row_nos, [row for row, _, _ in duplicates])).tolist())
             keep = [i for i in range(len(rows)) if i not in drop]
@@ -494,7 +488,7 @@ class ParcelBulkWrite:
         if self._statistics_checked:
             return
         self._statistics_checked = True
-        self._cursor.execute(STATISTICS_STALE)
+        self._cursor.execute(sql.load("statistics_stale"))
         if self._cursor.fetchone()[0]:
             self._cursor.execute("ANALYZE parcels_parcel")
 

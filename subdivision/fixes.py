@@ -24,9 +24,8 @@ from gisportal import crs
 from gisportal.errors import Conflict, Forbidden
 from subdivision import selectors, workflow
 from subdivision.engine import Budget
-from subdivision.engine.corrections import TRUNCATION_CODE, corrected_geometries
+from subdivision.engine.corrections import apply_corrections
 from subdivision.engine.findings import Finding
-from subdivision.engine.rules.corners import cut_corners
 from subdivision.models import PlanEvent, PlanStatus
 from subdivision.plan_files import RawPlan, read_plan
 from subdivision.plan_files.dxf import DEFAULT_LAYERS
@@ -100,10 +99,8 @@ def _apply(check: PlanCheck, chosen: list[int]) -> tuple[RawPlan, list[int]]:
     metric = np.empty(len(features), dtype=object)
     metric[:] = [f.geom for f in features]
     kinds = np.array([f.kind for f in features], dtype=object)
-    snapped = [k for k in chosen if findings[k].code != TRUNCATION_CODE]
-    fixed, _ = corrected_geometries(metric, kinds, [findings[k] for k in snapped])
-    fixed, lost_m2, cut = cut_corners(check.context, fixed, kinds, [findings[k] for k in chosen])
-    cut = [chosen[k] for k in cut]
+    result = apply_corrections(check.context, metric, kinds, [findings[k] for k in chosen])
+    fixed, lost_m2 = result.geoms, result.lost_m2
     changed = np.array([a is not b for a, b in zip(fixed, metric)], dtype=bool)
     raw = check.raw
     geoms = [f.geom for f in raw.features]
@@ -117,7 +114,7 @@ def _apply(check: PlanCheck, chosen: list[int]) -> tuple[RawPlan, list[int]]:
         if stated is not None and i in lost_m2:
             stated = round(stated - lost_m2[i], 2)
         out.append(replace(f, geom=g, stated_area=stated))
-    return RawPlan(format=raw.format, srid=raw.srid, features=tuple(out)), snapped + cut
+    return RawPlan(format=raw.format, srid=raw.srid, features=tuple(out)), [chosen[k] for k in result.applied]
 
 
 def corrected_plan(check: PlanCheck) -> CorrectedPlan:

@@ -43,6 +43,7 @@ from .budget import UNLIMITED, Budget
 from .context import PlanContext
 from .findings import CorrectedFeature, Correction, Finding
 from .registry import Prepared
+from .rules.corners import cut_corners
 
 SNAPPED_CODES = ("GAP", "OVERLAP", "SLIVER", "OUTSIDE_PARENT")
 TRUNCATION_CODE = "CORNER_TRUNCATION"
@@ -355,26 +356,33 @@ def attach_corrections(ctx: PlanContext, p: Prepared, findings: list[Finding], *
     return out
 
 
-def corrected_geometries(geoms: np.ndarray, kinds: np.ndarray, findings: list[Finding]) -> tuple[np.ndarray, int]:
-    """Return the plan's geometries with every finding's correction applied, and how many were applied.
+@dataclass(frozen=True)
+class Applied:
+    geoms: np.ndarray  # the plan's geometries with the corrections applied
+    lost_m2: dict[int, float]  # the area each lot gave up to its corner cuts, by feature index
+    applied: list[int]  # the positions, in the findings given, of the corrections applied
 
-    Snapped corrections replace the features they name (one snapping pass made them, so they agree); a corner
-    truncation then cuts its triangle from the lot and gives it to the road that borders it.
+
+def apply_corrections(ctx: PlanContext, geoms: np.ndarray, kinds: np.ndarray, findings: list[Finding]) -> Applied:
+    """Return the plan's geometries with the findings' corrections applied.
+
+    Snapped corrections replace the features they name (one snapping pass made them, so they agree); the
+    corner truncations are then cut from the lots as they are after it (``rules.corners.cut_corners``).
     """
     out = geoms.copy()
-    applied = 0
-    for f in findings:
+    snapped = []
+    for k, f in enumerate(findings):
         if f.correction is None or f.code == TRUNCATION_CODE:
             continue
         for cf in f.correction.features:
             out[cf.index] = cf.geom
-        applied += 1
-    for f in findings:
-        if f.correction is None or f.code != TRUNCATION_CODE:
-            continue
-        triangle = f.location
-        for cf in f.correction.features:
-            op = shapely.difference if kinds[cf.index] == "lot" else shapely.union
-            out[cf.index] = measure.polygonal(op(out[cf.index], triangle))
-        applied += 1
-    return out, applied
+        snapped.append(k)
+    out, lost_m2, cut = cut_corners(ctx, out, kinds, findings)
+    return Applied(out, lost_m2, sorted(snapped + cut))
+
+
+def corrected_geometries(ctx: PlanContext, geoms: np.ndarray, kinds: np.ndarray,
+                         findings: list[Finding]) -> tuple[np.ndarray, int]:
+    """Return the plan's geometries with every finding's correction applied, and how many were applied."""
+    result = apply_corrections(ctx, geoms, kinds, findings)
+    return result.geoms, len(result.applied)

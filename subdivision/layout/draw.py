@@ -22,6 +22,12 @@ import shapely.errors
 from shapely.geometry.base import BaseGeometry
 
 from subdivision.engine import RuleSet, measure
+from subdivision.engine.rules.corners import (
+    PROBE_ALONG_M,
+    PROBE_OUT_M,
+    corner_vertices,
+    truncation_leg_m,
+)
 
 from .lots import Access, is_sliver, lots_pass
 from .targets import AREA_MARGIN, Dimensions
@@ -31,8 +37,6 @@ MIN_PIECE_M2 = 1e-4
 # Interior angles read as a street corner (the engine's CORNER_TRUNCATION checks 60° to 119°).
 CORNER_MIN_ANGLE_DEG = 55.0
 CORNER_MAX_ANGLE_DEG = 125.0
-PROBE_ALONG_M = 10.0  # as the engine's CORNER_TRUNCATION probes an edge
-PROBE_OUT_M = 1.0
 
 
 @dataclass(frozen=True)
@@ -49,12 +53,6 @@ class Drawn:
     lots: list = field(default_factory=list)
     roads: list = field(default_factory=list)
     open_spaces: list = field(default_factory=list)
-
-
-def truncation_leg_m(rules: RuleSet, width_m: float) -> float:
-    """Return the corner truncation leg for a corner on a street WIDTH_M wide (DOMAIN.md: 1/5, 3 to 6 m)."""
-    return min(rules.corner_truncation_max_m, max(rules.corner_truncation_min_m,
-                                                  rules.corner_truncation_ratio * width_m))
 
 
 def _facing_points(starts, ends, access_union, snap_m: float) -> np.ndarray:
@@ -95,52 +93,35 @@ def truncate_corners(pieces: list, access_union, own_roads_union, rules: RuleSet
     arr[:] = list(pieces)
     if not len(arr) or access_union.is_empty:
         return list(pieces), []
-    single = shapely.get_type_id(arr) == shapely.GeometryType.POLYGON
-    rings = shapely.get_exterior_ring(shapely.orient_polygons(arr[single], exterior_cw=False))
-    owner_of_ring = np.flatnonzero(single)
-    coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
-    # Drop each ring's closing coordinate; neighbours wrap around within the ring.
-    last = np.r_[ring_idx[1:] != ring_idx[:-1], True]
-    coords, ring_idx = coords[~last], ring_idx[~last]
-    starts = np.r_[0, np.flatnonzero(ring_idx[1:] != ring_idx[:-1]) + 1]
-    counts = np.diff(np.r_[starts, len(ring_idx)])
-    first = np.repeat(starts, counts)
-    pos = np.arange(len(ring_idx)) - first
-    size = np.repeat(counts, counts)
-    prev = coords[first + (pos - 1) % size]
-    nxt = coords[first + (pos + 1) % size]
-    near = shapely.dwithin(access_union, shapely.points(coords), rules.frontage_snap_m)
-    a, b = prev - coords, nxt - coords
-    la, lb = np.hypot(a[:, 0], a[:, 1]), np.hypot(b[:, 0], b[:, 1])
-    ok = near & (la > 1e-6) & (lb > 1e-6) & (size >= 3)
-    ua, ub = a / np.maximum(la, 1e-12)[:, None], b / np.maximum(lb, 1e-12)[:, None]
-    angle = np.degrees(np.arccos(np.clip((ua * ub).sum(axis=1), -1, 1)))
-    turn = (coords - prev)[:, 0] * (nxt - coords)[:, 1] - (coords - prev)[:, 1] * (nxt - coords)[:, 0]
-    ok &= (turn > 0) & (angle >= CORNER_MIN_ANGLE_DEG) & (angle <= CORNER_MAX_ANGLE_DEG)
-    idx = np.flatnonzero(ok)
+    single = np.flatnonzero(shapely.get_type_id(arr) == shapely.GeometryType.POLYGON)
     out = list(pieces)
-    if not len(idx):
+    found = corner_vertices(arr[single], CORNER_MIN_ANGLE_DEG, CORNER_MAX_ANGLE_DEG, min_edge_m=1e-6) \
+        if len(single) else None
+    if found is None:
         return out, []
+    piece_of, _, v, ua, ub, la, lb, _ = found
+    near = shapely.dwithin(access_union, shapely.points(v), rules.frontage_snap_m)
+    if not near.any():
+        return out, []
+    piece_of, v, ua, ub, la, lb = single[piece_of[near]], v[near], ua[near], ub[near], la[near], lb[near]
     leg_max = rules.corner_truncation_max_m
-    v = coords[idx]
-    in_a = v + ua[idx] * np.minimum(la[idx], leg_max + 1.0)[:, None]
-    out_b = v + ub[idx] * np.minimum(lb[idx], leg_max + 1.0)[:, None]
+    in_a = v + ua * np.minimum(la, leg_max + 1.0)[:, None]
+    out_b = v + ub * np.minimum(lb, leg_max + 1.0)[:, None]
     # Edge prev->v runs into the corner and v->next leaves it; the interior lies on their left.
     snap = rules.frontage_snap_m
     # The engine's own test of a street corner (CORNER_TRUNCATION): a point on each edge, moved out, near a street.
-    front = (_probes_street(v, ua[idx], la[idx], -1.0, access_union, snap)
-             & _probes_street(v, ub[idx], lb[idx], 1.0, access_union, snap))
+    front = (_probes_street(v, ua, la, -1.0, access_union, snap)
+             & _probes_street(v, ub, lb, 1.0, access_union, snap))
     if own_roads_union.is_empty:
-        own = np.zeros(len(idx), dtype=bool)
+        own = np.zeros(len(v), dtype=bool)
     else:
         own = _facing_points(in_a, v, own_roads_union, snap) & _facing_points(v, out_b, own_roads_union, snap)
     by_piece: dict[int, list] = {}
     for k in np.flatnonzero(front):
-        i = idx[k]
         leg = truncation_leg_m(rules, road_width_m) if own[k] else leg_max
-        leg = min(leg, la[i] / 2, lb[i] / 2)
-        tri = shapely.Polygon([coords[i], coords[i] + ua[i] * leg, coords[i] + ub[i] * leg])
-        by_piece.setdefault(int(owner_of_ring[ring_idx[i]]), []).append(tri)
+        leg = min(leg, la[k] / 2, lb[k] / 2)
+        tri = shapely.Polygon([v[k], v[k] + ua[k] * leg, v[k] + ub[k] * leg])
+        by_piece.setdefault(int(piece_of[k]), []).append(tri)
     triangles = []
     for j, tris in by_piece.items():
         out[j] = measure.polygonal(shapely.difference(out[j], shapely.union_all(tris)))

@@ -93,7 +93,7 @@ def test_correction_cuts_the_triangle_and_gives_it_to_the_road():
         {cf.label for cf in finding.correction.features} == {"1", "R2"}
     assert finding.correction.max_displacement_m == pytest.approx(5 * np.cos(np.radians(45)), abs=1e-3)
     p = prepare(ctx)
-    geoms, applied = corrected_geometries(p.geoms, p.kinds, report.findings)
+    geoms, applied = corrected_geometries(ctx, p.geoms, p.kinds, report.findings)
     assert applied == 1
     fixed = PlanContext(features=tuple(PlanFeature(f.kind, f.lot_no, g, index=f.index)
                                        for f, g in zip(ctx.features, geoms)), parents=ctx.parents, rules=ctx.rules)

@@ -66,7 +66,7 @@ def fixed(ctx: PlanContext) -> tuple[PlanContext, list]:
     """Return the plan with every correction applied, and the findings that carried them."""
     report = validate(ctx)
     p = prepare(ctx)
-    geoms, applied = corrected_geometries(p.geoms, p.kinds, report.findings)
+    geoms, applied = corrected_geometries(ctx, p.geoms, p.kinds, report.findings)
     assert applied >= 1
     features = tuple(PlanFeature(f.kind, f.lot_no, g, index=f.index) for f, g in zip(ctx.features, geoms))
     return PlanContext(features=features, parents=ctx.parents, existing=ctx.existing, rules=ctx.rules), report.findings

@@ -4,23 +4,20 @@ ROAD_WIDTH_MIN and STATED_AREA_MISMATCH findings. A fix must never add a finding
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from unittest.mock import patch
 
 import pytest
-import shapely
-import shapely.geometry
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from subdivision.models import PlanEvent, SurveyingOffice
+from tests.subdivision.gap_plans import PARENT
+from tests.subdivision.gap_plans import gap_plan_geojson as demo_gap_plan
 from tests.subdivision.valid_plans import SURVEYOR, user
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
-PARENT = "90-0-1"
-NEAR_MISS_M, FAR_MISS_M = 0.3, 3.2
 
 
 @pytest.fixture(scope="module")
@@ -40,32 +37,8 @@ def demo_city(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 def gap_plan_geojson() -> bytes:
-    """Return the sample plan of PARENT with one lot drawn NEAR_MISS_M short of its neighbour and another
-    FAR_MISS_M short (as tests/web/test_plan_corrections.py draws it), as GeoJSON."""
-    from gisportal import crs
-    from parcels.models import Parcel
-    from subdivision.sample_plan import sample_plan
-
-    parcel = Parcel.objects.select_related("municipality").get(municipality__code="RUH", parcel_code=PARENT,
-                                                               status="active")
-    metric = parcel.municipality.metric_srid
-    features = sample_plan(crs.transform(shapely.from_wkb(bytes(parcel.geom.wkb)), parcel.geom.srid, metric))
-    lots = {f["lot_no"]: f for f in features if f["kind"] == "lot"}
-    pairs, used = [], set()
-    for a in lots:
-        for b in lots:
-            if a < b and not {a, b} & used and \
-                    shapely.intersection(lots[a]["geometry"], lots[b]["geometry"]).length > 25:
-                pairs.append((a, b))
-                used |= {a, b}
-    for (shrunk, neighbour), miss_m in zip(pairs, (NEAR_MISS_M, FAR_MISS_M)):
-        strip = shapely.buffer(lots[neighbour]["geometry"], miss_m, join_style="mitre")
-        lots[shrunk]["geometry"] = shapely.difference(lots[shrunk]["geometry"], strip).normalize()
-        lots[shrunk]["stated_area"] = None
-    return json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {k: v for k, v in f.items() if k != "geometry" and v is not None},
-         "geometry": shapely.geometry.mapping(crs.transform(f["geometry"], metric, crs.WGS84))}
-        for f in features]}).encode()
+    """Return the demo plan with its two gaps (tests/subdivision/gap_plans.py), its street corners uncut."""
+    return demo_gap_plan()[0]
 
 
 @pytest.fixture

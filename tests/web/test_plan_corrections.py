@@ -13,6 +13,12 @@ import pytest
 import shapely
 import shapely.geometry
 
+from tests.subdivision.gap_plans import (
+    FAR_MISS_M,
+    NEAR_MISS_M,
+    PARENT,
+    gap_plan_geojson,
+)
 from tests.web.conftest import assert_no_console_errors, shot
 from tests.web.test_plans import (
     _api,
@@ -26,46 +32,15 @@ from tests.web.test_plans import (
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
-PARENT = "90-0-1"
-NEAR_MISS_M, FAR_MISS_M = 0.3, 3.2
 SNAP_TOLERANCE_M = 0.5  # the default rule set's snap_tolerance_m
 ARABIC = re.compile(r"[\u0600-\u06FF]")
 
 
 def _gap_plan_geojson(django_db_blocker) -> tuple[bytes, dict[str, str]]:
-    """Return the sample plan of PARENT as GeoJSON with two gaps between neighbouring lots: one lot drawn
-    NEAR_MISS_M short of its neighbour, another FAR_MISS_M short; and which lots (shrunk, neighbour) each gap is
-    between ({"near": ("1", "2"), "far": ...})."""
-    from gisportal import crs
-    from parcels.models import Parcel
-    from subdivision.sample_plan import sample_plan
-
+    """Return the demo plan with its two gaps (tests/subdivision/gap_plans.py), its street corners cut, as
+    CORNER_TRUNCATION is on by default; and which lots each gap is between."""
     with django_db_blocker.unblock():
-        parcel = Parcel.objects.select_related("municipality").get(municipality__code="RUH", parcel_code=PARENT,
-                                                                   status="active")
-        metric = parcel.municipality.metric_srid
-        parent = crs.transform(shapely.from_wkb(bytes(parcel.geom.wkb)), parcel.geom.srid, metric)
-        features = _with_cut_corners(sample_plan(parent), parcel)  # CORNER_TRUNCATION is on by default
-    lots = {f["lot_no"]: f for f in features if f["kind"] == "lot"}
-    # Pairs of lots side by side (a shared edge of the full 30 m depth), no lot in two pairs.
-    pairs, used = [], set()
-    for a in lots:
-        for b in lots:
-            if a < b and not {a, b} & used and \
-                    shapely.intersection(lots[a]["geometry"], lots[b]["geometry"]).length > 25:
-                pairs.append((a, b))
-                used |= {a, b}
-    assert len(pairs) >= 2, f"the sample plan of {PARENT} has too few neighbouring lots: {sorted(lots)}"
-    which = {}
-    for (shrunk, neighbour), miss_m, name in zip(pairs, (NEAR_MISS_M, FAR_MISS_M), ("near", "far")):
-        strip = shapely.buffer(lots[neighbour]["geometry"], miss_m, join_style="mitre")
-        lots[shrunk]["geometry"] = shapely.difference(lots[shrunk]["geometry"], strip).normalize()
-        lots[shrunk]["stated_area"] = None  # no area mismatch on top of the gap
-        which[name] = (shrunk, neighbour)
-    return json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {k: v for k, v in f.items() if k != "geometry" and v is not None},
-         "geometry": shapely.geometry.mapping(crs.transform(f["geometry"], metric, crs.WGS84))}
-        for f in features]}).encode(), which
+        return gap_plan_geojson(prepare=_with_cut_corners)
 
 
 @pytest.fixture(scope="module")

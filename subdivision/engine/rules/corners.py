@@ -59,14 +59,18 @@ def street_width_m(base: np.ndarray, outward: np.ndarray, streets, snap_m: float
     return max((g.length for g in near), default=0.0)
 
 
-def _required_leg_m(width_m: float, ctx: PlanContext) -> float:
-    r = ctx.rules
-    return min(max(r.corner_truncation_ratio * width_m, r.corner_truncation_min_m), r.corner_truncation_max_m)
+def truncation_leg_m(rules, width_m: float) -> float:
+    """Return the corner truncation leg for a corner on a street WIDTH_M wide (DOMAIN.md: 1/5, 3 to 6 m)."""
+    return min(max(rules.corner_truncation_ratio * width_m, rules.corner_truncation_min_m),
+               rules.corner_truncation_max_m)
 
 
-def _corners(lots: np.ndarray):
-    """Return, for every convex vertex of LOTS' exterior rings whose interior angle reads as a street corner:
-    (lot position, polygon, vertex, unit back, unit ahead, length back, length ahead, angle deg), as arrays."""
+def corner_vertices(lots: np.ndarray, min_deg: float = CORNER_MIN_DEG, max_deg: float = CORNER_MAX_DEG,
+                    min_edge_m: float = 0.0):
+    """Return, for every convex vertex of LOTS' exterior rings (counter-clockwise, so the interior lies left of
+    each edge) with an interior angle in [MIN_DEG, MAX_DEG] and both edges longer than MIN_EDGE_M: (lot
+    position, polygon, vertex, unit back, unit ahead, length back, length ahead, angle deg), as arrays; None
+    when LOTS have no vertex."""
     polygons, owner = shapely.get_parts(shapely.orient_polygons(lots, exterior_cw=False), return_index=True)
     rings = shapely.get_exterior_ring(polygons)
     coords, ring_of = shapely.get_coordinates(rings, return_index=True)
@@ -83,12 +87,12 @@ def _corners(lots: np.ndarray):
     nxt = coords[start_of + (k + 1) % n]
     back, ahead = prev - coords, nxt - coords
     len_back, len_ahead = np.hypot(*back.T), np.hypot(*ahead.T)
-    ok = (len_back > 0) & (len_ahead > 0) & (n >= 3)
+    ok = (len_back > min_edge_m) & (len_ahead > min_edge_m) & (n >= 3)
     with np.errstate(invalid="ignore", divide="ignore"):
         back, ahead = back / len_back[:, None], ahead / len_ahead[:, None]
         turn = (-back[:, 0]) * ahead[:, 1] - (-back[:, 1]) * ahead[:, 0]
         angle = np.degrees(np.arccos(np.clip((back * ahead).sum(axis=1), -1, 1)))
-    ok &= (turn > 0) & (angle >= CORNER_MIN_DEG) & (angle <= CORNER_MAX_DEG)
+    ok &= (turn > 0) & (angle >= min_deg) & (angle <= max_deg)
     i = np.flatnonzero(ok)
     return (owner[ring_of[i]], polygons[ring_of[i]], coords[i], back[i], ahead[i], len_back[i], len_ahead[i],
             angle[i])
@@ -99,7 +103,7 @@ def truncations_missing(lots: np.ndarray, streets, ctx: PlanContext):
     angle) for each uncut street corner of LOTS. Whole arrays first: the vertex must lie on a street, and a
     point 1 m out of each of its edges too; only the few corners left are measured one by one."""
     snap = ctx.rules.frontage_snap_m
-    found = _corners(np.asarray(lots, dtype=object)) if len(lots) else None
+    found = corner_vertices(np.asarray(lots, dtype=object)) if len(lots) else None
     if found is None:
         return
     lot_of, polygons, v, back, ahead, len_back, len_ahead, angle = found
@@ -118,7 +122,7 @@ def truncations_missing(lots: np.ndarray, streets, ctx: PlanContext):
     for j in np.flatnonzero(both).tolist():
         widths = [street_width_m(base[j], normal[j], streets, snap) for base, normal, _ in probes]
         wider = max(widths)
-        leg = min(_required_leg_m(wider, ctx), len_back[j] / 2, len_ahead[j] / 2)
+        leg = min(truncation_leg_m(ctx.rules, wider), len_back[j] / 2, len_ahead[j] / 2)
         triangle = shapely.Polygon([v[j], v[j] + back[j] * leg, v[j] + ahead[j] * leg])
         yield int(lot_of[j]), v[j], leg, wider, triangle, float(angle[j])
 
