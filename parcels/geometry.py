@@ -37,7 +37,7 @@ def check_polygons(geoms: np.ndarray, *, srid: int, metric_srid: int,
     """Check each geometry: keep the valid ones, repair the invalid ones if the area barely moves.
 
     Area change is measured in the metric CRS, between the invalid geometry's ring area and the
-    polygonal part of make_valid's result.
+    polygonal part of the repair: buffer(0) when that keeps the area, else make_valid.
     """
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
@@ -75,16 +75,24 @@ def check_polygons(geoms: np.ndarray, *, srid: int, metric_srid: int,
 
 
 def _repair(geom: BaseGeometry, *, srid: int, metric_srid: int, max_area_change: float) -> Checked:
-    why = readable_reason(shapely.is_valid_reason(geom), srid)
+    before = abs(crs.transform(geom, srid, metric_srid).area)
+    # buffer(0) first: 2.5-3x faster than make_valid on big parcels, and when a ring merely crosses
+    # itself it keeps what the rings enclose. Where it drops a part (a bow-tie's second lobe) the
+    # area moves past the limit, and make_valid's 'structure' method decides, as it always has.
+    quick = polygonal_part(shapely.buffer(geom, 0))
+    if not quick.is_empty and quick.is_valid and before > 0 and (
+            abs(crs.transform(quick, srid, metric_srid).area - before) / before < max_area_change):
+        return Checked(quick, True, None)
     # 'structure' keeps what the rings enclose and is ~2.5x faster than 'linework' on big parcels.
     fixed = polygonal_part(shapely.make_valid(geom, method="structure", keep_collapsed=False))
-    before = abs(crs.transform(geom, srid, metric_srid).area)
-    after = crs.transform(fixed, srid, metric_srid).area
     if fixed.is_empty:
+        why = readable_reason(shapely.is_valid_reason(geom), srid)
         return Checked(None, False, f"invalid geometry ({why}) with no area left after repair")
+    after = crs.transform(fixed, srid, metric_srid).area
     change = abs(after - before) / before if before > 0 else float("inf")
     if change < max_area_change:
         return Checked(fixed, True, None)
+    why = readable_reason(shapely.is_valid_reason(geom), srid)
     return Checked(
         None, False,
         f"invalid geometry ({why}); repair would change its area by "
@@ -100,3 +108,4 @@ def readable_reason(reason: str, srid: int) -> str:
         return reason
     point = crs.transform(shapely.Point(float(match[2]), float(match[3])), srid, crs.WGS84)
     return f"{match[1]} at lon {point.x:.7f}, lat {point.y:.7f}"
+

@@ -158,7 +158,9 @@ class ParcelFields(models.Model):
     plan_no = models.CharField(max_length=32, blank=True)
     block_no = models.CharField(max_length=32, blank=True)
     parcel_no = models.CharField(max_length=32, blank=True)
-    district = models.ForeignKey(District, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Indexed where set (partial indexes on each table): an import without districts writes no entries.
+    district = models.ForeignKey(District, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                 db_index=False)
     land_use = models.CharField(max_length=20, choices=LandUse.choices, default=LandUse.RESIDENTIAL)
     zone_code = models.CharField(max_length=32, blank=True)
     stated_area_m2 = models.FloatField(null=True, blank=True)
@@ -206,7 +208,12 @@ class Parcel(ParcelFields):
             models.UniqueConstraint(fields=["municipality", "parcel_code"], name="parcel_code_unique"),
         ]
         indexes = [
-            models.Index(fields=["municipality", "status"]), models.Index(fields=["land_use"]),
+            # Nearly every parcel is active: a municipality's active parcels are found through
+            # parcel_code_unique, and only the others (retired) need an index of their own.
+            models.Index(fields=["municipality", "status"], name="parcel_inactive_idx",
+                         condition=~models.Q(status="active")),
+            models.Index(fields=["land_use"]),
+            models.Index(fields=["district"], name="parcel_district_idx", condition=models.Q(district__isnull=False)),
             models.Index(fields=["created_by_record"], name="parcel_created_by_record_idx",
                          condition=models.Q(created_by_record__isnull=False)),
             models.Index(fields=["retired_by_record"], name="parcel_retired_by_record_idx",
@@ -229,5 +236,7 @@ class ParcelVersion(ParcelFields):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["parcel", "version"], name="parcel_version_unique")]
-        indexes = [models.Index(fields=["valid_from", "valid_to"])]
+        indexes = [models.Index(fields=["valid_from", "valid_to"]),
+                   models.Index(fields=["district"], name="parcel_version_district_idx",
+                                condition=models.Q(district__isnull=False))]
         ordering = ["parcel_id", "-version"]

@@ -44,7 +44,8 @@ def text_column(values: np.ndarray | None, n: int) -> list[str]:
         return values.astype(str).tolist()
     if values.dtype.kind == "b":
         return ["1" if v else "0" for v in values.tolist()]
-    return [text(v) for v in values.tolist()]
+    # Strings, nearly always: trimmed inline, the rest through text().
+    return [v.strip() if type(v) is str else text(v) for v in values.tolist()]
 
 
 def number_column(values: np.ndarray | None, n: int) -> list[float | None]:

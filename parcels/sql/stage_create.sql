@@ -13,3 +13,7 @@ CREATE TEMP TABLE parcel_match (row_no integer PRIMARY KEY, parcel_id bigint, is
 CREATE TEMP TABLE parcel_codes (row_no integer, parcel_code text COLLATE "C") ON COMMIT DROP;
 -- Every code staged so far in this import, with its row: duplicates are found across chunks.
 CREATE TEMP TABLE parcel_seen (parcel_code text COLLATE "C" PRIMARY KEY, row_no integer) ON COMMIT DROP
+;
+-- Codes COPYed straight into parcels_parcel (a first import), unindexed: parcel_code_unique finds a repeat,
+-- and only then are these read, once, into parcel_seen to name each repeat's first row.
+CREATE TEMP TABLE parcel_written (row_no integer, parcel_code text COLLATE "C") ON COMMIT DROP

@@ -1,0 +1,1 @@
+COPY parcel_written (row_no, parcel_code) FROM STDIN WITH (FORMAT binary)
