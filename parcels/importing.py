@@ -416,8 +416,8 @@ def import_parcels(
             # Chunks follow each other until one comes back short: the driver's feature count only
             # shapes the plan, so an under-count never drops rows (a chunk read past the end is empty).
             plan = chunk_plan(source.count, chunk_rows)
-            pending = deque()
-            for start, rows in itertools.islice(plan, max(1, READERS)):
+            pending = deque()  # one chunk more than readers: a reader never waits for this process
+            for start, rows in itertools.islice(plan, READERS + 1):
                 pending.append((rows, readers.submit(start, rows, bulk.encoder)))
             while pending:
                 rows, future = pending.popleft()

@@ -20,6 +20,7 @@ from psycopg2.errors import UniqueViolation
 
 from gisportal import crs
 from gisportal.copy import (
+    BINARY_SIGNATURE,
     binary_copy_data,
     binary_copy_payload,
     binary_copy_rows,
@@ -302,10 +303,21 @@ class EncodedChunk:
 
     copy: str  # the COPY of parcels/sql/ the rows are encoded for
     row_nos: np.ndarray  # the rows' numbers in the source, ascending
-    rows: list[bytes]  # one encoded row each
+    payload: bytes  # the rows' COPY data, whole: one object to pass between processes and to send
+    row_sizes: np.ndarray  # each row's bytes in PAYLOAD, to leave rows out (rare: a repeated code)
     codes: bytes  # COPY data of (row_no, parcel_code) for every row, and every row skipped: sql/copy_codes.sql
     boxes: np.ndarray  # the rows' bounds, in the storage CRS
+    # BOXES merged as the change signal carries them (signals.merge_boxes), where the rows were
+    # prepared: set for copy_created (a staged chunk's boxes come back from its INSERT)
+    merged_boxes: np.ndarray | None
     code_count: int  # rows in CODES
+
+    def payload_without(self, drop: np.ndarray) -> bytes:
+        """Return the COPY data of the rows but those at the positions DROP."""
+        ends = len(BINARY_SIGNATURE) + np.cumsum(self.row_sizes)
+        starts = ends - self.row_sizes
+        keep = np.setdiff1d(np.arange(len(self.row_sizes)), drop)
+        return binary_copy_payload([self.payload[a:b] for a, b in zip(starts[keep].tolist(), ends[keep].tolist())])
 
 
 @dataclass(frozen=True)
@@ -330,8 +342,12 @@ class ChunkEncoder:
             order = np.argsort(np.concatenate([row_nos, skipped[0]]), kind="stable").tolist()
             every_row, every_code = [*row_no_fields, *int4_fields(skipped[0])], [*code_fields, *skipped[1]]
             code_rows, code_fields = [every_row[i] for i in order], [every_code[i] for i in order]
-        return EncodedChunk(copy=self.copy, row_nos=row_nos, rows=binary_copy_rows(columns, n),
+        rows = binary_copy_rows(columns, n)
+        return EncodedChunk(copy=self.copy, row_nos=row_nos, payload=binary_copy_payload(rows),
+                            row_sizes=np.fromiter(map(len, rows), dtype=np.int64, count=n),
                             codes=binary_copy_data([code_rows, code_fields], len(code_rows)), boxes=boxes,
+                            merged_boxes=(np.array(merge_boxes(boxes), dtype=float).reshape(-1, 4)
+                                          if self.copy == "copy_created" else None),
                             code_count=len(code_rows))
 
 
@@ -425,24 +441,23 @@ class ParcelBulkWrite:
         code: (row, code, first row)."""
         if chunk.copy != self.encoder.copy:
             raise ValueError(f"chunk encoded for {chunk.copy}, not {self.encoder.copy}")
-        rows, row_nos, boxes = chunk.rows, chunk.row_nos, chunk.boxes
         if not chunk.code_count:
             return []
         if chunk.copy == "copy_created" and not self._seen_kept and self._copy_unless_repeated(chunk):
             return []
+        payload, row_nos, boxes = chunk.payload, chunk.row_nos, chunk.boxes
         duplicates = self._refuse_duplicates(chunk.codes, chunk.code_count)
         if duplicates:
-            drop = set(np.flatnonzero(np.isin(row_nos, [row for row, _, _ in duplicates])).tolist())
-            keep = [i for i in range(len(rows)) if i not in drop]
-            rows, row_nos, boxes = [rows[i] for i in keep], row_nos[keep], np.asarray(boxes)[keep]
-        if not rows:
+            drop = np.flatnonzero(np.isin(row_nos, [row for row, _, _ in duplicates]))
+            payload = chunk.payload_without(drop)
+            row_nos, boxes = np.delete(row_nos, drop), np.delete(np.asarray(boxes).reshape(-1, 4), drop, axis=0)
+        if not len(row_nos):
             return duplicates
         # Few large reads of the data: fewer trips through psycopg2's Python file interface.
-        self._cursor.cursor.copy_expert(sql.load(chunk.copy), io.BytesIO(binary_copy_payload(rows)),
-                                        size=COPY_READ_BYTES)
+        self._cursor.cursor.copy_expert(sql.load(chunk.copy), io.BytesIO(payload), size=COPY_READ_BYTES)
         if chunk.copy == "copy_created":
-            self.created += len(rows)
-            self._keep_boxes(boxes)
+            self.created += len(row_nos)
+            self._keep_boxes(boxes if duplicates else chunk.merged_boxes)
         else:
             self._merge_stage()
         return duplicates
@@ -455,8 +470,7 @@ class ParcelBulkWrite:
         cursor = self._cursor.cursor
         cursor.execute("SAVEPOINT parcel_chunk")
         try:
-            cursor.copy_expert(sql.load(chunk.copy), io.BytesIO(binary_copy_payload(chunk.rows)),
-                               size=COPY_READ_BYTES)
+            cursor.copy_expert(sql.load(chunk.copy), io.BytesIO(chunk.payload), size=COPY_READ_BYTES)
         except UniqueViolation as exc:
             cursor.execute("ROLLBACK TO SAVEPOINT parcel_chunk")
             if exc.diag.constraint_name != "parcel_code_unique":
@@ -466,8 +480,8 @@ class ParcelBulkWrite:
             return False
         cursor.execute("RELEASE SAVEPOINT parcel_chunk")
         cursor.copy_expert(sql.load("copy_written"), io.BytesIO(chunk.codes), size=COPY_READ_BYTES)
-        self.created += len(chunk.rows)
-        self._keep_boxes(chunk.boxes)
+        self.created += len(chunk.row_nos)
+        self._keep_boxes(chunk.merged_boxes)
         return True
 
     def _refuse_duplicates(self, codes: bytes, rows: int) -> list[tuple[int, str, int]]:
