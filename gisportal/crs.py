@@ -41,8 +41,15 @@ def transform(geom, source_srid: int, target_srid: int):
     """Return GEOM (a shapely geometry or an array of them) moved from one CRS to another."""
     if source_srid == target_srid:
         return geom
-    t = transformer(source_srid, target_srid)
-    return shapely.transform(geom, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    return shapely.transform(geom, lambda xy: transform_xy(xy, source_srid, target_srid))
+
+
+def transform_xy(xy: np.ndarray, source_srid: int, target_srid: int) -> np.ndarray:
+    """Return the coordinates XY (n x 2) moved from one CRS to another."""
+    if source_srid == target_srid:
+        return xy
+    x, y = transformer(source_srid, target_srid).transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([x, y])
 
 
 def transform_bounds(bounds, source_srid: int, target_srid: int) -> tuple[float, float, float, float]:

@@ -44,6 +44,7 @@ from gisportal.copy import (
 )
 from parcels import sql
 from parcels.geometry import REPAIR_MAX_AREA_CHANGE, check_polygons
+from parcels.measurements import ring_measures
 from parcels.models import LandUse, Municipality, Parcel, ParcelStatus
 from parcels.services import (
     PROBE_ONLY,
@@ -285,8 +286,10 @@ class _Preparer:
         source_geoms[todo] = table.geoms_at(todo)
         geoms = [None] * n
         repaired = np.zeros(n, dtype=bool)
+        area, perimeter = np.full(n, np.nan), np.full(n, np.nan)
         if len(todo):
-            checked, fixed = self._checked_geometries(crs.transform(source_geoms[todo], table.srid, storage))
+            moved, area[todo], perimeter[todo] = self._projected(source_geoms[todo], table.srid)
+            checked, fixed = self._checked_geometries(moved)
             for i, geom in zip(todo.tolist(), checked):
                 geoms[i] = geom
             repaired[todo] = fixed
@@ -306,14 +309,19 @@ class _Preparer:
         def pick(values: list) -> list:
             return values if every else [values[i] for i in kept_index.tolist()]
 
-        # Measurements in the municipality's metric CRS, vectorised (same PROJ pipeline as ST_Transform).
-        metric = crs.transform(kept, storage, self.metric_srid)
+        # Measured in the municipality's metric CRS by _projected; a repaired geometry, or one of several
+        # parts or with holes, from the geometry kept (same PROJ pipelines as ST_Transform).
+        kept_area, kept_perimeter = area[kept_index], perimeter[kept_index]
+        again = np.flatnonzero(np.isnan(kept_area) | repaired[kept_index])
+        if len(again):
+            metric = crs.transform(kept[again], storage, self.metric_srid)
+            kept_area[again], kept_perimeter[again] = shapely.area(metric), shapely.length(metric)
         fields = {
             "parcel_code": pick(code_fields), "plan_no": text_fields(pick(plans)),
             "block_no": text_fields(pick(blocks)), "parcel_no": text_fields(pick(numbers)),
             "district_code": text_fields(pick(districts)), "land_use": text_fields(pick(land_uses)),
             "zone_code": text_fields(pick(zones)), "stated_area": float8_fields(pick(areas)),
-            "area_m2": float8_fields(shapely.area(metric)), "perimeter_m": float8_fields(shapely.length(metric)),
+            "area_m2": float8_fields(kept_area), "perimeter_m": float8_fields(kept_perimeter),
             # WKB without an SRID: the column's SRID applies.
             "geom": bytes_fields(shapely.to_wkb(kept).tolist()),
             "source_digest": bytes_fields(pick(digests)),
@@ -324,6 +332,21 @@ class _Preparer:
                                  skipped=(skipped + (start + 1), [code_fields[i] for i in skipped.tolist()]))
         return _Prepared(start=start, read=n, kept=encoded, repaired=len(repaired_rows), rejects=rejects, hull=hull,
                          repaired_rows=repaired_rows, skipped=len(skipped))
+
+    def _projected(self, geoms: np.ndarray, srid: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return GEOMS (in SRID) in the storage CRS, and the area and perimeter of each in the metric
+        CRS: one read of their coordinates, each transformed once from the source to both CRSs, and no
+        metric geometries built. NaN where a geometry is not one polygon without holes."""
+        coords, index = shapely.get_coordinates(geoms, return_index=True)
+        moved = geoms
+        if srid != self.storage:
+            moved = shapely.set_coordinates(geoms.copy(), crs.transform_xy(coords, srid, self.storage))
+        area, perimeter = ring_measures(crs.transform_xy(coords, srid, self.metric_srid), index, len(geoms))
+        type_id = shapely.get_type_id(geoms)
+        single = (type_id == 3) | ((type_id == 6) & (shapely.get_num_geometries(geoms) == 1))
+        single[single] = shapely.get_num_interior_rings(shapely.get_geometry(geoms[single], 0)) == 0
+        area[~single] = perimeter[~single] = np.nan
+        return moved, area, perimeter
 
     def _checked_geometries(self, geoms: np.ndarray) -> tuple[list, np.ndarray]:
         """Return each geometry as a valid MultiPolygon or the reason it is refused (a str), and

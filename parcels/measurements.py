@@ -39,6 +39,33 @@ def geodesic_area_m2(geom_wgs84: BaseGeometry) -> float:
     return abs(area)
 
 
+def ring_measures(xy: np.ndarray, index: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the area and perimeter of each of COUNT geometries whose coordinates are one closed ring:
+    XY (n x 2, metric) with INDEX, the geometry of each coordinate (ascending), as
+    shapely.get_coordinates(..., return_index=True) gives them. What the geometries hold besides
+    one ring (holes, more parts) is not told apart: the caller picks the single rings.
+
+    Shoelace and segment lengths over whole arrays, each ring's coordinates taken from its first
+    vertex (as GEOS does, for precision far from the CRS origin).
+
+    >>> square = np.array([[500_000, 4e6], [500_010, 4e6], [500_010, 4e6 + 10], [500_000, 4e6 + 10], [500_000, 4e6]])
+    >>> ring_measures(square, np.zeros(5, dtype=int), 1)
+    (array([100.]), array([40.]))
+    """
+    if not len(xy):
+        return np.zeros(count), np.zeros(count)
+    first = np.searchsorted(index, np.arange(count)).clip(max=len(xy) - 1)
+    local = xy - xy[first[index]]
+    same = index[1:] == index[:-1]  # consecutive coordinates of one ring: an edge
+    edge_of = index[:-1][same]
+    x, y = local[:, 0], local[:, 1]
+    cross = (x[:-1] * y[1:] - x[1:] * y[:-1])[same]
+    area = np.abs(np.bincount(edge_of, weights=cross, minlength=count)) / 2
+    steps = np.diff(xy, axis=0)[same]
+    perimeter = np.bincount(edge_of, weights=np.hypot(steps[:, 0], steps[:, 1]), minlength=count)
+    return area, perimeter
+
+
 def facing_lengths(ring, street_rows_metric: BaseGeometry | None,
                    tolerance_m: float = FRONTAGE_TOLERANCE_M) -> np.ndarray:
     """Return, for each edge of a counter-clockwise ring, the length of it that faces a street.
