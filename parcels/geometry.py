@@ -33,8 +33,9 @@ def as_multipolygon(geom: BaseGeometry) -> BaseGeometry:
 
 
 def check_polygons(geoms: np.ndarray, *, srid: int, metric_srid: int,
-                   max_area_change: float = REPAIR_MAX_AREA_CHANGE) -> list[Checked]:
+                   max_area_change: float = REPAIR_MAX_AREA_CHANGE, known_invalid: bool = False) -> list[Checked]:
     """Check each geometry: keep the valid ones, repair the invalid ones if the area barely moves.
+    KNOWN_INVALID: none is a valid polygon (the caller tested them): validity is not computed again.
 
     Area change is measured in the metric CRS, between the invalid geometry's ring area and the
     polygonal part of the repair: buffer(0) when that keeps the area, else make_valid.
@@ -51,7 +52,8 @@ def check_polygons(geoms: np.ndarray, *, srid: int, metric_srid: int,
     not_finite[index[~np.isfinite(coords).all(axis=1)]] = True
     candidate = ~missing & ~empty & polygonal & ~not_finite
     valid = np.zeros(n, dtype=bool)
-    valid[candidate] = shapely.is_valid(geoms[candidate])
+    if not known_invalid:
+        valid[candidate] = shapely.is_valid(geoms[candidate])
     # Valid Polygons become one-part MultiPolygons in one vectorised call.
     multi = geoms.copy()
     single = valid & (type_id == 3)

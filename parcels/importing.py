@@ -364,7 +364,8 @@ class _Preparer:
         others = np.flatnonzero(~fine)
         if len(others):
             for i, checked in zip(others.tolist(), check_polygons(geoms[others], srid=self.storage,
-                                                                   metric_srid=self.metric_srid)):
+                                                                   metric_srid=self.metric_srid,
+                                                                   known_invalid=True)):
                 result[i] = checked.geom if checked.geom is not None else checked.reason
                 repaired[i] = checked.repaired
         return result.tolist(), repaired

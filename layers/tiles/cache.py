@@ -42,6 +42,13 @@ end
 return 0
 """
 _put_script = None
+# Which of KEYS exist, in one command (a pipeline of EXISTS costs more in the client than in Redis).
+_EXISTING = """
+local held = {}
+for i, key in ipairs(KEYS) do held[i] = redis.call('EXISTS', key) end
+return held
+"""
+EXISTS_BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -160,10 +167,18 @@ def _invalidate_zoom(client, source: str, z: int, ranges: list[tuple[int, int, i
             for by in range(by0, by1 + 1):
                 per_block.setdefault((bx, by), []).append(r)
 
+    # Only the blocks that hold tiles: after a city-wide change most of the blocks its boxes span at
+    # high zooms were never rendered, and naming their tiles is most of the work. A block cached
+    # after this check holds tiles rendered after the generation moved: fresh.
+    keys = {block: _block_key(source, z, *block) for block in per_block}
+    cached = {block for block, held in zip(keys, _existing(client, list(keys.values()))) if held}
+
     named: dict[str, list[str]] = {}
     to_read: list[tuple[str, list]] = []
     for (bx, by), block_ranges in per_block.items():
-        key = _block_key(source, z, bx, by)
+        if (bx, by) not in cached:
+            continue
+        key = keys[(bx, by)]
         size = 1 << BLOCK_SHIFT
         clipped = [(max(r[0], bx * size), max(r[1], by * size), min(r[2], (bx + 1) * size - 1),
                     min(r[3], (by + 1) * size - 1)) for r in block_ranges]
@@ -191,6 +206,15 @@ def _invalidate_zoom(client, source: str, z: int, ranges: list[tuple[int, int, i
     for key, fields in named.items():
         pipe.hdel(key, *fields)
     return sum(pipe.execute())
+
+
+def _existing(client, keys: list[str]) -> list[int]:
+    """Return 1 for each of KEYS that exists, else 0."""
+    script = client.register_script(_EXISTING)
+    held: list[int] = []
+    for i in range(0, len(keys), EXISTS_BATCH):
+        held += script(keys=keys[i:i + EXISTS_BATCH], client=client)
+    return held
 
 
 def _cached_blocks(client, source: str, z: int):
