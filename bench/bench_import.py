@@ -13,7 +13,8 @@ cluster (var/run socket), migrates it, then for each size and round times, side 
 
 The real database (`gisportal`) is never touched: DATABASE_URL is removed from the children's
 environment and GISPORTAL_DB_NAME is forced. The bench database is dropped at the end unless --keep.
-Each command's peak RSS is measured with wait4() on that child alone. Sizes above 16 run one
+Each command's peak RSS is measured with wait4() on that child alone; a CHECKPOINT before each
+timed step writes out what the step before left dirty. Sizes above 16 run one
 round (they measure memory). Targets, at every size >= 16: first import (CLI) <= 3x ogr2ogr,
 re-import (CLI) <= 2x ogr2ogr, peak RSS <= 600 MB and not above the 16x figure at larger sizes.
 --smoke runs a 2,000-parcel subset once, enforces nothing, and exits 0 when it ran.
@@ -116,6 +117,10 @@ class Bench:
         if not keep_municipality:
             statement += f" DELETE FROM parcels_municipality WHERE code = '{MUNICIPALITY}';"
         self.sql(statement)
+
+    def settle(self) -> None:
+        """Write out what the step before left dirty, so no timed step pays for another's writes."""
+        self.sql("CHECKPOINT")
 
     # ---- timed steps -------------------------------------------------------------------------
     def run(self, cmd: list[str], what: str, env: dict | None = None) -> tuple[float, str]:
@@ -249,20 +254,24 @@ def main() -> int:
                 "ogr2ogr", "first_cli", "first_inproc", "again_cli", "again_inproc", "startup")}
             rss: dict[str, list[float]] = {"ogr2ogr": [], "first_cli": [], "again_cli": []}
             for r in range(1, rounds_of[size] + 1):
+                bench.settle()
                 seconds, peak = bench.ogr()
                 times["ogr2ogr"].append(seconds)
                 rss["ogr2ogr"].append(peak)
                 ogr_rows = int(bench.sql("SELECT count(*) FROM bench_ogr"))
 
                 bench.reset_registry()
+                bench.settle()
                 t, first, peak = bench.cli_import(create=True)
                 times["first_cli"].append(t)
                 rss["first_cli"].append(peak)
+                bench.settle()
                 t, again, peak = bench.cli_import(create=False)
                 times["again_cli"].append(t)
                 rss["again_cli"].append(peak)
 
                 bench.reset_registry(keep_municipality=True)
+                bench.settle()
                 inproc = bench.in_process()
                 times["first_inproc"].append(inproc["first"][0])
                 times["again_inproc"].append(inproc["again"][0])

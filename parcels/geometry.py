@@ -33,9 +33,11 @@ def as_multipolygon(geom: BaseGeometry) -> BaseGeometry:
 
 
 def check_polygons(geoms: np.ndarray, *, srid: int, metric_srid: int,
-                   max_area_change: float = REPAIR_MAX_AREA_CHANGE, known_invalid: bool = False) -> list[Checked]:
+                   max_area_change: float = REPAIR_MAX_AREA_CHANGE, known_invalid: bool = False,
+                   metric: np.ndarray | None = None) -> list[Checked]:
     """Check each geometry: keep the valid ones, repair the invalid ones if the area barely moves.
     KNOWN_INVALID: none is a valid polygon (the caller tested them): validity is not computed again.
+    METRIC: the same geometries already in METRIC_SRID (their area before repair is read from them).
 
     Area change is measured in the metric CRS, between the invalid geometry's ring area and the
     polygonal part of the repair: buffer(0) when that keeps the area, else make_valid.
@@ -72,12 +74,14 @@ def check_polygons(geoms: np.ndarray, *, srid: int, metric_srid: int,
         elif not_finite[i]:
             results.append(Checked(None, False, "geometry has NaN or infinite coordinates"))
         else:
-            results.append(_repair(geoms[i], srid=srid, metric_srid=metric_srid, max_area_change=max_area_change))
+            results.append(_repair(geoms[i], srid=srid, metric_srid=metric_srid, max_area_change=max_area_change,
+                                   metric=None if metric is None else metric[i]))
     return results
 
 
-def _repair(geom: BaseGeometry, *, srid: int, metric_srid: int, max_area_change: float) -> Checked:
-    before = abs(crs.transform(geom, srid, metric_srid).area)
+def _repair(geom: BaseGeometry, *, srid: int, metric_srid: int, max_area_change: float,
+            metric: BaseGeometry | None = None) -> Checked:
+    before = abs((crs.transform(geom, srid, metric_srid) if metric is None else metric).area)
     # buffer(0) first: 2.5-3x faster than make_valid on big parcels, and when a ring merely crosses
     # itself it keeps what the rings enclose. Where it drops a part (a bow-tie's second lobe) the
     # area moves past the limit, and make_valid's 'structure' method decides, as it always has.

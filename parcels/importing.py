@@ -135,6 +135,26 @@ def field_mapping(table: SourceTable | SourceInfo, *, code_field: str | None, fi
     return mapping
 
 
+@dataclass(frozen=True)
+class _Moved:
+    """A chunk's geometries moved to the storage CRS by _Preparer._projected, with what was read on
+    the way: the source coordinates (SOURCE_XY, of the geometry at INDEX) and the same in the metric CRS."""
+
+    geoms: np.ndarray  # in the storage CRS
+    area: np.ndarray  # in the metric CRS; NaN but for single rings
+    perimeter: np.ndarray
+    source: np.ndarray  # as read
+    source_xy: np.ndarray
+    index: np.ndarray
+    metric_xy: np.ndarray
+
+    def metric_at(self, at: np.ndarray) -> np.ndarray:
+        """Return the geometries at positions AT in the metric CRS, built from METRIC_XY (no transform)."""
+        rows = np.zeros(len(self.source), dtype=bool)
+        rows[at] = True
+        return shapely.set_coordinates(self.source[at].copy(), self.metric_xy[rows[self.index]])
+
+
 @dataclass
 class _Prepared:
     """One chunk, checked and encoded for binary COPY: built in a reader process."""
@@ -237,12 +257,6 @@ class _Preparer:
 
     def __call__(self, start: int, table: SourceTable, encoder: ChunkEncoder) -> _Prepared:
         n, storage, mapping = len(table), self.storage, self.mapping
-        hull = None
-        if self.want_hull:
-            # One linestring through every vertex: the same hull as their multipoint, ~10x faster to build.
-            geoms = table.geoms
-            coords = shapely.get_coordinates(geoms[~shapely.is_missing(geoms)])
-            hull = shapely.convex_hull(shapely.linestrings(coords)) if len(coords) >= 2 else None
 
         def column(target: str):
             source = mapping.get(target)
@@ -287,12 +301,22 @@ class _Preparer:
         geoms = [None] * n
         repaired = np.zeros(n, dtype=bool)
         area, perimeter = np.full(n, np.nan), np.full(n, np.nan)
+        hull_coords = None
         if len(todo):
-            moved, area[todo], perimeter[todo] = self._projected(source_geoms[todo], table.srid)
+            moved = self._projected(source_geoms[todo], table.srid)
+            area[todo], perimeter[todo] = moved.area, moved.perimeter
             checked, fixed = self._checked_geometries(moved)
             for i, geom in zip(todo.tolist(), checked):
                 geoms[i] = geom
             repaired[todo] = fixed
+            hull_coords = moved.source_xy if len(todo) == n else None
+        hull = None
+        if self.want_hull:
+            if hull_coords is None:
+                parsed = table.geoms
+                hull_coords = shapely.get_coordinates(parsed[~shapely.is_missing(parsed)])
+            # One linestring through every vertex: the same hull as their multipoint, ~10x faster to build.
+            hull = shapely.convex_hull(shapely.linestrings(hull_coords)) if len(hull_coords) >= 2 else None
         ok[todo] &= np.fromiter((not isinstance(geoms[i], str) for i in todo.tolist()), dtype=bool,
                                 count=len(todo))
         rejects = []
@@ -333,25 +357,31 @@ class _Preparer:
         return _Prepared(start=start, read=n, kept=encoded, repaired=len(repaired_rows), rejects=rejects, hull=hull,
                          repaired_rows=repaired_rows, skipped=len(skipped))
 
-    def _projected(self, geoms: np.ndarray, srid: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return GEOMS (in SRID) in the storage CRS, and the area and perimeter of each in the metric
-        CRS: one read of their coordinates, each transformed once from the source to both CRSs, and no
-        metric geometries built. NaN where a geometry is not one polygon without holes."""
+    def _projected(self, geoms: np.ndarray, srid: int) -> _Moved:
+        """Return GEOMS (in SRID) moved to the storage CRS, with the area and perimeter of each in the
+        metric CRS: one read of their coordinates, each transformed once from the source to both CRSs,
+        and no metric geometries built. Area and perimeter are NaN where a geometry is not one polygon
+        without holes (measured later from the geometry kept)."""
+        n = len(geoms)
         coords, index = shapely.get_coordinates(geoms, return_index=True)
         moved = geoms
         if srid != self.storage:
             moved = shapely.set_coordinates(geoms.copy(), crs.transform_xy(coords, srid, self.storage))
-        area, perimeter = ring_measures(crs.transform_xy(coords, srid, self.metric_srid), index, len(geoms))
+        metric_xy = crs.transform_xy(coords, srid, self.metric_srid)
+        area, perimeter = ring_measures(metric_xy, index, n)
         type_id = shapely.get_type_id(geoms)
         single = (type_id == 3) | ((type_id == 6) & (shapely.get_num_geometries(geoms) == 1))
         single[single] = shapely.get_num_interior_rings(shapely.get_geometry(geoms[single], 0)) == 0
         area[~single] = perimeter[~single] = np.nan
-        return moved, area, perimeter
+        return _Moved(geoms=moved, area=area, perimeter=perimeter, source=geoms, source_xy=coords, index=index,
+                      metric_xy=metric_xy)
 
-    def _checked_geometries(self, geoms: np.ndarray) -> tuple[list, np.ndarray]:
+    def _checked_geometries(self, moved: _Moved) -> tuple[list, np.ndarray]:
         """Return each geometry as a valid MultiPolygon or the reason it is refused (a str), and
         which were repaired. Valid polygons, nearly all of them, are told apart in a few vectorised
-        calls; check_polygons looks at the rest."""
+        calls; check_polygons looks at the rest (their area before repair from the metric
+        coordinates already moved)."""
+        geoms = moved.geoms
         type_id = shapely.get_type_id(geoms)
         fine = (type_id == 3) | (type_id == 6)
         fine[fine] = ~shapely.is_empty(geoms[fine])
@@ -365,7 +395,8 @@ class _Preparer:
         if len(others):
             for i, checked in zip(others.tolist(), check_polygons(geoms[others], srid=self.storage,
                                                                    metric_srid=self.metric_srid,
-                                                                   known_invalid=True)):
+                                                                   known_invalid=True,
+                                                                   metric=moved.metric_at(others))):
                 result[i] = checked.geom if checked.geom is not None else checked.reason
                 repaired[i] = checked.repaired
         return result.tolist(), repaired

@@ -23,9 +23,9 @@ def geometry_rows(monkeypatch) -> list[int]:
     """Count the rows whose geometry an import checks (in this process)."""
     counted, check = [], importing._Preparer._checked_geometries
 
-    def spy(self, geoms):
-        counted.append(len(geoms))
-        return check(self, geoms)
+    def spy(self, moved):
+        counted.append(len(moved.geoms))
+        return check(self, moved)
 
     monkeypatch.setattr(importing._Preparer, "_checked_geometries", spy)
     return counted
