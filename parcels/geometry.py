@@ -19,10 +19,18 @@ class Checked:
     geom: BaseGeometry | None  # a valid MultiPolygon, or None when rejected
     repaired: bool
     reason: str | None  # why it was rejected
+    # A repaired geometry's area and perimeter in the metric CRS, measured while repairing it.
+    area_m2: float | None = None
+    perimeter_m: float | None = None
 
 
 def polygonal_part(geom: BaseGeometry) -> BaseGeometry:
     """Return the polygons of GEOM (a collection's other parts dropped) as one MultiPolygon."""
+    kind = shapely.get_type_id(geom)
+    if kind == 6:  # a MultiPolygon already: not copied
+        return geom
+    if kind == 3:
+        return shapely.MultiPolygon([geom])
     parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
     polygons = [p for g in parts for p in shapely.get_parts(g)]
     return shapely.MultiPolygon(polygons)
@@ -86,18 +94,20 @@ def _repair(geom: BaseGeometry, *, srid: int, metric_srid: int, max_area_change:
     # itself it keeps what the rings enclose. Where it drops a part (a bow-tie's second lobe) the
     # area moves past the limit, and make_valid's 'structure' method decides, as it always has.
     quick = polygonal_part(shapely.buffer(geom, 0))
-    if not quick.is_empty and quick.is_valid and before > 0 and (
-            abs(crs.transform(quick, srid, metric_srid).area - before) / before < max_area_change):
-        return Checked(quick, True, None)
+    if not quick.is_empty and quick.is_valid and before > 0:
+        measured = crs.transform(quick, srid, metric_srid)
+        if abs(measured.area - before) / before < max_area_change:
+            return Checked(quick, True, None, measured.area, measured.length)
     # 'structure' keeps what the rings enclose and is ~2.5x faster than 'linework' on big parcels.
     fixed = polygonal_part(shapely.make_valid(geom, method="structure", keep_collapsed=False))
     if fixed.is_empty:
         why = readable_reason(shapely.is_valid_reason(geom), srid)
         return Checked(None, False, f"invalid geometry ({why}) with no area left after repair")
-    after = crs.transform(fixed, srid, metric_srid).area
+    measured = crs.transform(fixed, srid, metric_srid)
+    after = measured.area
     change = abs(after - before) / before if before > 0 else float("inf")
     if change < max_area_change:
-        return Checked(fixed, True, None)
+        return Checked(fixed, True, None, after, measured.length)
     why = readable_reason(shapely.is_valid_reason(geom), srid)
     return Checked(
         None, False,

@@ -306,10 +306,11 @@ class _Preparer:
         if len(todo):
             moved = self._projected(source_geoms[todo], table.srid)
             area[todo], perimeter[todo] = moved.area, moved.perimeter
-            checked, fixed = self._checked_geometries(moved)
+            checked, fixed, fixed_area, fixed_perimeter = self._checked_geometries(moved)
             for i, geom in zip(todo.tolist(), checked):
                 geoms[i] = geom
             repaired[todo] = fixed
+            area[todo[fixed]], perimeter[todo[fixed]] = fixed_area[fixed], fixed_perimeter[fixed]
             hull_coords = moved.source_xy if len(todo) == n else None
         hull = None
         if self.want_hull:
@@ -334,10 +335,10 @@ class _Preparer:
         def pick(values: list) -> list:
             return values if every else [values[i] for i in kept_index.tolist()]
 
-        # Measured in the municipality's metric CRS by _projected; a repaired geometry, or one of several
-        # parts or with holes, from the geometry kept (same PROJ pipelines as ST_Transform).
+        # Measured in the municipality's metric CRS by _projected, or by the repair; a geometry of several
+        # parts or with holes from the geometry kept (same PROJ pipelines as ST_Transform).
         kept_area, kept_perimeter = area[kept_index], perimeter[kept_index]
-        again = np.flatnonzero(np.isnan(kept_area) | repaired[kept_index])
+        again = np.flatnonzero(np.isnan(kept_area))
         if len(again):
             metric = crs.transform(kept[again], storage, self.metric_srid)
             kept_area[again], kept_perimeter[again] = shapely.area(metric), shapely.length(metric)
@@ -377,11 +378,11 @@ class _Preparer:
         return _Moved(geoms=moved, area=area, perimeter=perimeter, source=geoms, source_xy=coords, index=index,
                       metric_xy=metric_xy)
 
-    def _checked_geometries(self, moved: _Moved) -> tuple[list, np.ndarray]:
-        """Return each geometry as a valid MultiPolygon or the reason it is refused (a str), and
-        which were repaired. Valid polygons, nearly all of them, are told apart in a few vectorised
-        calls; check_polygons looks at the rest (their area before repair from the metric
-        coordinates already moved)."""
+    def _checked_geometries(self, moved: _Moved) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]:
+        """Return each geometry as a valid MultiPolygon or the reason it is refused (a str), which
+        were repaired, and the area and perimeter of those in the metric CRS. Valid polygons, nearly
+        all of them, are told apart in a few vectorised calls; check_polygons looks at the rest (their
+        area before repair from the metric coordinates already moved)."""
         geoms = moved.geoms
         type_id = shapely.get_type_id(geoms)
         fine = (type_id == 3) | (type_id == 6)
@@ -392,6 +393,7 @@ class _Preparer:
         if single.any():
             result[single] = shapely.multipolygons(geoms[single], indices=np.arange(int(single.sum())))
         repaired = np.zeros(len(geoms), dtype=bool)
+        area, perimeter = np.full(len(geoms), np.nan), np.full(len(geoms), np.nan)
         others = np.flatnonzero(~fine)
         if len(others):
             for i, checked in zip(others.tolist(), check_polygons(geoms[others], srid=self.storage,
@@ -400,7 +402,9 @@ class _Preparer:
                                                                    metric=moved.metric_at(others))):
                 result[i] = checked.geom if checked.geom is not None else checked.reason
                 repaired[i] = checked.repaired
-        return result.tolist(), repaired
+                if checked.repaired:
+                    area[i], perimeter[i] = checked.area_m2, checked.perimeter_m
+        return result.tolist(), repaired, area, perimeter
 
     def _reason(self, code: str, land_use: str, geom) -> str:
         if not code or code.strip("-") == "":
