@@ -6,6 +6,7 @@ import geopandas as gpd
 import pytest
 import shapely
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from parcels.importing import import_parcels
 from parcels.models import Parcel, ParcelVersion
@@ -188,3 +189,29 @@ def test_a_retired_parcel_is_refused_not_changed(tmp_path):
     assert "'82-1-2' is retired" in summary.rejects[0][2]
     after = Parcel.objects.get(parcel_code="82-1-2")
     assert (after.status, after.version, after.updated_at) == ("retired", before.version, before.updated_at)
+
+
+@pytest.mark.parametrize("srid", [32638, 4326, 3857])  # the metric CRS, lon/lat, the storage CRS
+def test_area_and_perimeter_are_postgis_measures_whatever_the_source_crs(srid, tmp_path):
+    # A single ring (measured in whole arrays), two parts, a hole and a repaired bow-tie (from their geometry).
+    bow_tie = [(0, 0), (20, 0), (20, 30), (0, 30), (0, 15.1), (0.3, 14.9), (0.3, 15.1), (0, 14.9), (0, 0)]
+    lots = [rect(0, 0, 25, 32), shapely.MultiPolygon([rect(30, 0, 10, 10), rect(45, 0, 10, 10)]),
+            shapely.Polygon(rect(60, 0, 30, 30).exterior.coords, [rect(70, 10, 10, 10).exterior.coords]),
+            shapely.Polygon([(X0 + 100 + x, Y0 + y) for x, y in bow_tie])]
+    frame = gpd.GeoDataFrame({"parcel_code": ["A", "B", "C", "D"]}, geometry=lots, crs="EPSG:32638")
+    path = tmp_path / "lots.gpkg"
+    frame.to_crs(f"EPSG:{srid}").to_file(path, layer="parcels")
+    municipality = riyadh()
+    summary = import_parcels(path=str(path), municipality=municipality)
+    assert (summary.created, summary.repaired, summary.rejected) == (4, 1, 0)
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT parcel_code, area_m2, ST_Area(ST_Transform(geom, 32638)), perimeter_m,
+                   ST_Perimeter(ST_Transform(geom, 32638))
+            FROM parcels_parcel WHERE municipality_id = %s ORDER BY parcel_code""", [municipality.pk])
+        rows = cursor.fetchall()
+    for code, area, postgis_area, perimeter, postgis_perimeter in rows:
+        assert area == pytest.approx(postgis_area, rel=1e-8), code
+        assert perimeter == pytest.approx(postgis_perimeter, rel=1e-8), code
+    assert [round(area) for _, area, *_ in rows] == [800, 200, 800, 600]
+    assert [round(perimeter) for *_, perimeter, _ in rows] == [114, 80, 160, 100]
