@@ -124,4 +124,3 @@ def readable_reason(reason: str, srid: int) -> str:
         return reason
     point = crs.transform(shapely.Point(float(match[2]), float(match[3])), srid, crs.WGS84)
     return f"{match[1]} at lon {point.x:.7f}, lat {point.y:.7f}"
-

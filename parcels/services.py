@@ -279,6 +279,8 @@ def record_apply(*, record: Record, retire: list[Parcel], create: list[NewParcel
 # (a first import just committed, never analysed), and the planner then scans every parcel of the
 # municipality once per staged row (measured: 20 s instead of 0.1 s for 13k rows); so the merge is
 # told to probe. JIT compilation costs more than it saves on chunks this size.
+# The temporary tables of one bulk write (parcels/sql/stage_create.sql), dropped when it ends.
+STAGE_TABLES = "parcel_stage, parcel_match, parcel_codes, parcel_seen, parcel_written"
 PROBE_ONLY = ("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off; "
               "SET LOCAL enable_material = off; SET LOCAL enable_bitmapscan = off; SET LOCAL jit = off")
 COPY_READ_BYTES = 8 << 20
@@ -433,7 +435,7 @@ class ParcelBulkWrite:
             pass
 
     def create_stage(self) -> None:
-        self._cursor.execute("DROP TABLE IF EXISTS parcel_stage, parcel_match, parcel_codes, parcel_seen, parcel_written")
+        self._cursor.execute(f"DROP TABLE IF EXISTS {STAGE_TABLES}")
         self._cursor.execute(sql.load("stage_create"), self.params)
 
     def write_chunk(self, chunk: EncodedChunk) -> list[tuple[int, str, int]]:
@@ -542,7 +544,7 @@ class ParcelBulkWrite:
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
-                self._cursor.execute("DROP TABLE IF EXISTS parcel_stage, parcel_match, parcel_codes, parcel_seen, parcel_written")
+                self._cursor.execute(f"DROP TABLE IF EXISTS {STAGE_TABLES}")
                 self._cursor.execute(PLANNER_DEFAULTS)
                 if self._foreign_keys:
                     self._cursor.execute(f"SET CONSTRAINTS {self._foreign_keys} DEFERRED")
