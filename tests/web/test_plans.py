@@ -189,6 +189,16 @@ def test_a_surveyor_sees_an_overlap_listed_and_highlighted(web, page_in, login, 
         assert [f["code"] for f in highlighted][:1] == ["OVERLAP"], highlighted
         zoom = page.evaluate("() => document.querySelector('#plan-map').mapInstance.getZoom()")
         assert zoom > 17, zoom
+        # Another change (the land use) validates the plan again: the finding the user chose stays chosen and
+        # drawn, and the map stays where the user is.
+        other = page.evaluate("""() => [...document.querySelectorAll('#land-use option')]
+                                   .map((o) => o.value).find((v) => v !== document.querySelector('#land-use').value)""")
+        page.select_option("#land-use", other)
+        _settled(page)
+        assert page.locator("#findings .finding[aria-pressed=true]").count() == 1
+        assert overlap.first.get_attribute("aria-pressed") == "true"
+        assert [f["code"] for f in _rendered(page, "finding-highlight-fill")][:1] == ["OVERLAP"]
+        assert page.evaluate("() => document.querySelector('#plan-map').mapInstance.getZoom()") == pytest.approx(zoom)
         shot(page, f"plans-new-overlap-{lang}")
         if lang == "en":
             # A plan with errors can still be saved as a draft (to fix later), never submitted.

@@ -121,15 +121,16 @@ function correctionLine(finding) {
     text: why ? fmt(strings.correction_none_because, { why }) : strings.correction_none });
 }
 
-/** Return the finding list's items: one button each, in the page's language; a click zooms to it. */
-export function renderFindings(list, findings, onChoose) {
+/** Return the finding list's items: one button each, in the page's language; a click zooms to it.
+ *  CHOSEN: the index of the finding shown as chosen (-1: none). */
+export function renderFindings(list, findings, onChoose, chosen = -1) {
   list.replaceChildren();
   findings.forEach((finding, i) => {
     const message = lang === "ar" ? finding.message_ar : finding.message_en;
     const named = (finding.features || []).join(lang === "ar" ? "، " : ", ");
     const button = el("button", {
       type: "button", class: `finding finding-${finding.severity}`, "data-code": finding.code,
-      "data-index": i, "aria-pressed": "false",
+      "data-index": i, "aria-pressed": i === chosen ? "true" : "false",
     },
     el("span", { class: `badge badge-${finding.severity}`, text: (strings.severity || {})[finding.severity] || finding.severity }),
     " ", el("code", { text: finding.code }), " ", el("span", { class: "finding-message", text: message }),
@@ -153,12 +154,19 @@ export function correctionFeatures(finding) {
   })) : [];
 }
 
-/** Show FINDING on the map (null: none): its location highlighted, its suggested correction outlined dashed. */
-export function highlight(map, finding) {
+/** Return what tells a finding apart from another in the next answer to the same plan: its code, its
+ *  features and its location. */
+export function findingKey(finding) {
+  return JSON.stringify([finding.code, finding.features || [], finding.location || null]);
+}
+
+/** Show FINDING on the map (null: none): its location highlighted, its suggested correction outlined dashed;
+ *  the map zooms to it unless ZOOM is false. */
+export function highlight(map, finding, { zoom = true } = {}) {
   const data = finding && finding.location
     ? collection([{ type: "Feature", geometry: finding.location, properties: { code: finding.code, severity: finding.severity } }])
     : collection([]);
   map.getSource("finding-highlight").setData(data);
   map.getSource("finding-correction").setData(collection(correctionFeatures(finding)));
-  if (finding && finding.location) zoomTo(map, finding.location, { maxZoom: 19, padding: 120 });
+  if (zoom && finding && finding.location) zoomTo(map, finding.location, { maxZoom: 19, padding: 120 });
 }

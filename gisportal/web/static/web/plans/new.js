@@ -1,7 +1,9 @@
 // /plans/new: a surveyor drops (or chooses) a plan file and its parent parcels, sees the validation report
 // at once (POST /api/plans/validate/), saves the draft (POST /api/plans/) and submits it.
 import { api, collection, el, fmt, number, pageData, showError, strings } from "./common.js";
-import { addFindingLayers, addPlanLayers, createMap, findingFeatures, highlight, renderFindings, zoomTo } from "./map.js";
+import {
+  addFindingLayers, addPlanLayers, createMap, findingFeatures, findingKey, highlight, renderFindings, zoomTo,
+} from "./map.js";
 
 const form = document.getElementById("plan-form");
 const fileInput = document.getElementById("plan-file");
@@ -27,6 +29,7 @@ const municipalities = pageData("plans-municipalities");
 
 const state = {
   file: null, fileFeatures: null, report: null, savedPlanId: null, controller: null, sequence: 0, map: null,
+  chosen: null, // findingKey of the finding the user chose: still chosen in the next answer, if it has it
 };
 
 // ---- parents: typed codes and clicks on the map are one list ----------------------------------
@@ -69,6 +72,7 @@ function toggleParent(code) {
 async function useFile(file) {
   state.file = file || null;
   state.fileFeatures = null;
+  state.chosen = null;
   fileName.textContent = file ? `${file.name} (${number(file.size / 1024, 1)} KB)` : "";
   if (file && /\.(geo)?json$/i.test(file.name)) {
     try {
@@ -219,7 +223,13 @@ function drawReport(report) {
   summaryList.replaceChildren(...summaryRows(report.summary || {}).flatMap(([term, value]) => [
     el("dt", { text: term }), el("dd", { text: value })]));
   if (report.findings.length) {
-    renderFindings(findingsList, report.findings, (finding) => state.map && highlight(state.map, finding));
+    // Every change re-validates: the finding the user chose stays chosen (and drawn, without zooming again).
+    const chosen = report.findings.findIndex((finding) => findingKey(finding) === state.chosen);
+    renderFindings(findingsList, report.findings, (finding) => {
+      state.chosen = findingKey(finding);
+      if (state.map) highlight(state.map, finding);
+    }, chosen);
+    if (chosen >= 0 && state.map) highlight(state.map, report.findings[chosen], { zoom: false });
   } else {
     findingsList.replaceChildren(el("li", { class: "hint", text: strings.no_findings }));
   }
