@@ -223,6 +223,7 @@ class PlanFinding(models.Model):
     correction = models.JSONField(null=True, blank=True, help_text="Suggested fix: {features: [{label, geometry}], "
                                   "max_displacement_m}, geometries GeoJSON EPSG:4326")
     correction_note = models.TextField(blank=True, help_text="Why a finding that could be corrected has no correction")
+    correction_note_ar = models.TextField(blank=True, help_text="The same, in Arabic")
 
     class Meta:
         ordering = ["plan", "version", "seq"]

@@ -164,12 +164,14 @@ class FindingSerializer(FindingPropertiesSerializer):
         help_text="GAP, OVERLAP, SLIVER, OUTSIDE_PARENT, CORNER_TRUNCATION only: the suggested fix, or null when "
                   "it would move a vertex further than the rule set's snap tolerance (see correction_note)")
     correction_note = serializers.CharField(required=False, help_text="why there is no correction")
+    correction_note_ar = serializers.CharField(required=False, help_text="the same, in Arabic")
 
     def get_fields(self):
         # location sits between features_total and value, as the report stores it.
         fields = super().get_fields()
         order = ["code", "severity", "message_en", "message_ar", "features", "features_total", "location",
-                 "value", "limit", "correction", "correction_note"]
+                 "value", "limit", "correction", "correction_note",
+                 "correction_note_ar"]
         return {name: fields[name] for name in order}
 
 

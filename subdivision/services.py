@@ -48,7 +48,7 @@ LOCATION_PRECISION = 7
 FINDINGS_PER_CODE = 50
 MAX_TITLE_CHARS = Plan._meta.get_field("title").max_length
 FINDING_COLUMNS = ("plan", "version", "seq", "code", "severity", "message_en", "message_ar", "features", "features_total",
-                   "value", "limit", "location", "correction", "correction_note")
+                   "value", "limit", "location", "correction", "correction_note", "correction_note_ar")
 FEATURE_COLUMNS = ("plan", "version", "index", "kind", "lot_no", "stated_area_m2", "area_m2", "land_use", "finding_codes",
                    "geom")
 
@@ -159,7 +159,9 @@ def finding_rows(findings: list[Finding], metric_srid: int) -> list[dict]:
         "location": location,
         "value": None if f.value is None or not math.isfinite(f.value) else round(float(f.value), 3),
         "limit": None if f.limit is None else float(f.limit),
-        **({"correction": correction, **({"correction_note": f.correction_note} if f.correction_note else {})}
+        **({"correction": correction, **({"correction_note": f.correction_note,
+                                           "correction_note_ar": f.correction_note_ar or f.correction_note}
+                                          if f.correction_note else {})}
            if f.code in CORRECTABLE_CODES else {}),
     } for f, location, correction in zip(findings, locations, corrections)]
 
@@ -272,8 +274,10 @@ def version_store(*, plan: Plan, number: int, check: PlanCheck, user, filename: 
     copy_rows(PlanFinding, FINDING_COLUMNS, (
         (plan.pk, number, i, f["code"], f["severity"], f["message_en"], f["message_ar"], json_text(f["features"]),
          f.get("features_total"), f["value"], f["limit"], f["location"],
-         None if f.get("correction") is None else json_text(f["correction"]), f.get("correction_note") or "")
-        for i, f in enumerate(findings)), text_columns=("message_en", "message_ar", "correction_note"))
+         None if f.get("correction") is None else json_text(f["correction"]), f.get("correction_note") or "",
+         f.get("correction_note_ar") or "")
+        for i, f in enumerate(findings)), text_columns=("message_en", "message_ar", "correction_note",
+                                                          "correction_note_ar"))
     codes = _feature_codes(findings)
     storage = settings.STORAGE_SRID
     stored = shapely.to_wkb(crs.transform(_array([f.geom for f in check.raw.features]), check.raw.srid, storage),

@@ -318,10 +318,19 @@ def _still_there(finding: Finding, p: Prepared, geoms: np.ndarray, idx: np.ndarr
     return float(shapely.area(shapely.intersection(parts[bad], location)).sum()) if bad.any() else 0.0
 
 
-def _note(need_m: float, tol: float) -> str:
+def _note(need_m: float, tol: float) -> dict:
+    """Return why a finding has no correction (correction_note and correction_note_ar): the move it needs."""
     if np.isfinite(need_m):
-        return f"a vertex would move {need_m:.1f} m, over the {tol:g} m tolerance"
-    return "it has no location to snap to"
+        return {"correction_note": f"a vertex would move {need_m:.1f} m, over the {tol:g} m tolerance",
+                "correction_note_ar": f"ستتحرك نقطة رأس {need_m:.1f} م، أي أكثر من التفاوت المسموح {tol:g} م"}
+    return {"correction_note": "it has no location to snap to", "correction_note_ar": "ليس لها موقع يمكن الالتقاط إليه"}
+
+
+def _left_over_note(left_m2: float) -> dict:
+    """Return why a finding has no correction when snapping leaves LEFT_M2 of it."""
+    return {"correction_note": f"snapping to the parent's boundary and the neighbouring features leaves {left_m2:.2f} m² "
+                               "of it",
+            "correction_note_ar": f"الالتقاط إلى حدود القطعة الأم والعناصر المجاورة يُبقي {left_m2:.2f} م² منها"}
 
 
 def attach_corrections(ctx: PlanContext, p: Prepared, findings: list[Finding], *,
@@ -340,16 +349,15 @@ def attach_corrections(ctx: PlanContext, p: Prepared, findings: list[Finding], *
     for k in targets:
         f = findings[k]
         if k not in small:
-            out[k] = replace(f, correction=None, correction_note=_note(need[k], tol))
+            out[k] = replace(f, correction=None, **_note(need[k], tol))
             continue
         idx = _involved(f, p, snapped.geoms, snapped.changed, tol)
         moved = idx[snapped.changed[idx]] if len(idx) else idx
         left = _still_there(f, p, snapped.geoms, idx, tol)
         largest = float(snapped.displacement_m[moved].max()) if len(moved) else 0.0
         if not len(moved) or left > ctx.rules.gap_overlap_tolerance_m2 or largest > tol + SLACK_M:
-            why = (f"snapping to the parent's boundary and the neighbouring features leaves {left:.2f} m² of it"
-                   if largest <= tol + SLACK_M else _note(largest, tol))
-            out[k] = replace(f, correction=None, correction_note=why)
+            why = _left_over_note(left) if largest <= tol + SLACK_M else _note(largest, tol)
+            out[k] = replace(f, correction=None, **why)
             continue
         out[k] = replace(f, correction=Correction(
             tuple(CorrectedFeature(p.labels[i], snapped.geoms[i], int(i)) for i in moved), round(largest, 3)))

@@ -43,6 +43,7 @@ class Finding:
     # with ``correction_note`` saying why there is none (engine.corrections).
     correction: Correction | None = None
     correction_note: str | None = None
+    correction_note_ar: str | None = None  # the same, in Arabic
 
     @property
     def is_error(self) -> bool:

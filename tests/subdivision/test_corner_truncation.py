@@ -107,6 +107,7 @@ def test_registry_streets_get_a_note_instead_of_a_correction():
     (finding,) = truncations(ctx)
     assert finding.correction is None
     assert "right-of-way" in finding.correction_note
+    assert "حرم الطريق" in finding.correction_note_ar
 
 
 def test_clean_plan_of_the_other_rules_is_untouched():

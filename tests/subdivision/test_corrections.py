@@ -102,8 +102,9 @@ def test_beyond_tolerance_gets_no_correction_and_says_why(code):
     finding = found[code][0]
     assert finding.correction is None
     assert "over the 0.5 m tolerance" in finding.correction_note
+    assert "التفاوت المسموح 0.5 م" in finding.correction_note_ar  # the same note in Arabic
     if code != "SLIVER":
-        assert "3.2 m" in finding.correction_note
+        assert "3.2 m" in finding.correction_note and "3.2 م" in finding.correction_note_ar
 
 
 def test_tolerance_comes_from_the_rule_set():
@@ -181,4 +182,5 @@ def test_a_lot_that_is_one_sliver_keeps_its_finding_and_the_other_corrections(ca
     sliver = [f for f in found["SLIVER"] if f.features == ("5",)]
     assert sliver and sliver[0].correction is None
     assert "leaves" in sliver[0].correction_note
+    assert "يُبقي" in sliver[0].correction_note_ar
     assert found["OVERLAP"][0].correction is not None

@@ -103,6 +103,7 @@ def test_beyond_tolerance_gets_no_correction_and_an_unchanged_file(surveyor_clie
     gap = next(f for f in body["findings"] if f["code"] == "GAP")
     assert gap["correction"] is None
     assert gap["correction_note"] == "a vertex would move 3.2 m, over the 0.5 m tolerance"
+    assert gap["correction_note_ar"] == "ستتحرك نقطة رأس 3.2 م، أي أكثر من التفاوت المسموح 0.5 م"
     assert body["corrections_applied"] == 0
     assert body["corrected_report"]["finding_counts"].get("GAP") == 1
 

@@ -169,8 +169,11 @@ def _correction(p: Prepared, lot_i: int, cut, roads: np.ndarray, leg: float, ang
     shared = shapely.length(shapely.intersection(shapely.buffer(shapely.boundary(p.geoms[roads]), BORDER_M),
                                                  cut.boundary)) if len(roads) else np.zeros(0)
     if not len(roads) or shared.max() <= 0:
-        return {"correction": None, "correction_note": "the corner faces streets of the registry, not a road of "
-                                                       "the plan: cut it and give the triangle to the right-of-way"}
+        return {"correction": None,
+                "correction_note": "the corner faces streets of the registry, not a road of the plan: cut it and "
+                                   "give the triangle to the right-of-way",
+                "correction_note_ar": "تطل الزاوية على شوارع مسجلة لا على طريق من المخطط: اقطعها وأضف المثلث إلى "
+                                      "حرم الطريق"}
     road_i = int(roads[int(np.argmax(shared))])
     moved = leg * math.cos(math.radians(angle_deg) / 2)  # from the old corner to the chord
     return {"correction": Correction((
