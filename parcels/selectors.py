@@ -117,13 +117,18 @@ def parcel_get(*, municipality: str, parcel_code: str) -> Parcel:
 
 
 def street_rows_near(*, municipality: Municipality, area: Polygon) -> list:
-    """Return the street rights-of-way meeting AREA (storage SRID), in the municipality's metric CRS.
+    """Return the street rights-of-way within AREA (storage SRID), in the municipality's metric CRS.
 
-    Right-of-way polygons where the data has them, and centrelines buffered by half their width.
+    Right-of-way polygons where the data has them, cut to AREA (a city's can be one polygon of 100k
+    vertices: every check near a plan would carry all of it), and centrelines buffered by half their width.
     """
     sql = """
-        SELECT ST_AsBinary(ST_Transform(r.geom, %(metric)s)) FROM parcels_streetrightofway r
-        WHERE r.municipality_id = %(m)s AND r.geom && %(area)s::geometry
+        SELECT ST_AsBinary(ST_Transform(piece, %(metric)s)) FROM (
+            SELECT ST_CollectionExtract(ST_Intersection(r.geom, %(area)s::geometry), 3) AS piece
+            FROM parcels_streetrightofway r
+            WHERE r.municipality_id = %(m)s AND r.geom && %(area)s::geometry
+        ) clipped
+        WHERE NOT ST_IsEmpty(piece)
         UNION ALL
         SELECT ST_AsBinary(ST_Buffer(ST_Transform(s.centreline, %(metric)s), s.row_width_m / 2,
                                      'endcap=flat join=mitre'))
