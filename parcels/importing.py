@@ -247,13 +247,12 @@ class _Preparer:
     """
 
     def __init__(self, *, mapping: dict[str, str], municipality: Municipality, source_srid: int,
-                 retired: set[str], want_hull: bool = False, key: bytes = b"",
-                 known: _KnownDigests | None = None):
+                 retired: set[str], key: bytes, want_hull: bool = False, known: _KnownDigests | None = None):
         self.mapping, self.source_srid, self.retired = mapping, source_srid, retired
         self.want_hull = want_hull
         self.metric_srid = municipality.metric_srid
         self.storage = settings.STORAGE_SRID
-        self.key = key or digest_key(mapping=mapping, source_srid=source_srid, metric_srid=self.metric_srid)
+        self.key = key
         self.known = known
 
     def __call__(self, start: int, table: SourceTable, encoder: ChunkEncoder) -> _Prepared:
@@ -305,12 +304,9 @@ class _Preparer:
         hull_coords = None
         if len(todo):
             moved = self._projected(source_geoms[todo], table.srid)
-            area[todo], perimeter[todo] = moved.area, moved.perimeter
-            checked, fixed, fixed_area, fixed_perimeter = self._checked_geometries(moved)
+            checked, repaired[todo], area[todo], perimeter[todo] = self._checked_geometries(moved)
             for i, geom in zip(todo.tolist(), checked):
                 geoms[i] = geom
-            repaired[todo] = fixed
-            area[todo[fixed]], perimeter[todo[fixed]] = fixed_area[fixed], fixed_perimeter[fixed]
             hull_coords = moved.source_xy if len(todo) == n else None
         hull = None
         if self.want_hull:
@@ -380,9 +376,10 @@ class _Preparer:
 
     def _checked_geometries(self, moved: _Moved) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]:
         """Return each geometry as a valid MultiPolygon or the reason it is refused (a str), which
-        were repaired, and the area and perimeter of those in the metric CRS. Valid polygons, nearly
-        all of them, are told apart in a few vectorised calls; check_polygons looks at the rest (their
-        area before repair from the metric coordinates already moved)."""
+        were repaired, and the area and perimeter of each in the metric CRS (MOVED's, or the repair's;
+        NaN where neither measured it). Valid polygons, nearly all of them, are told apart in a few
+        vectorised calls; check_polygons looks at the rest (their area before repair from the metric
+        coordinates already moved)."""
         geoms = moved.geoms
         type_id = shapely.get_type_id(geoms)
         fine = (type_id == 3) | (type_id == 6)
@@ -393,7 +390,7 @@ class _Preparer:
         if single.any():
             result[single] = shapely.multipolygons(geoms[single], indices=np.arange(int(single.sum())))
         repaired = np.zeros(len(geoms), dtype=bool)
-        area, perimeter = np.full(len(geoms), np.nan), np.full(len(geoms), np.nan)
+        area, perimeter = moved.area.copy(), moved.perimeter.copy()
         others = np.flatnonzero(~fine)
         if len(others):
             for i, checked in zip(others.tolist(), check_polygons(geoms[others], srid=self.storage,
