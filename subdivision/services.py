@@ -159,9 +159,9 @@ def finding_rows(findings: list[Finding], metric_srid: int) -> list[dict]:
         "location": location,
         "value": None if f.value is None or not math.isfinite(f.value) else round(float(f.value), 3),
         "limit": None if f.limit is None else float(f.limit),
-        **({"correction": correction, **({"correction_note": f.correction_note,
-                                           "correction_note_ar": f.correction_note_ar or f.correction_note}
-                                          if f.correction_note else {})}
+        **({"correction": correction,
+            **({"correction_note": f.correction_note} if f.correction_note else {}),
+            **({"correction_note_ar": f.correction_note_ar} if f.correction_note_ar else {})}
            if f.code in CORRECTABLE_CODES else {}),
     } for f, location, correction in zip(findings, locations, corrections)]
 

@@ -117,8 +117,8 @@ function correctionLine(finding) {
       text: fmt(strings.correction_suggested, { m: number(finding.correction.max_displacement_m, 2) }) });
   }
   // The API says why in both languages; a finding stored before it did is matched against the known wordings.
-  const why = lang === "ar" && finding.correction_note_ar && finding.correction_note_ar !== finding.correction_note
-    ? finding.correction_note_ar : correctionNote(finding.correction_note);
+  const why = lang === "ar" && finding.correction_note_ar ? finding.correction_note_ar
+    : correctionNote(finding.correction_note);
   return el("span", { class: "finding-correction finding-no-correction", "data-testid": "no-correction",
     text: why ? fmt(strings.correction_none_because, { why }) : strings.correction_none });
 }
