@@ -188,6 +188,7 @@ def test_only_the_office_may_store_the_corrected_plan(web, page_in, login, gap_p
         timeout=60_000)
     surveyor.locator("#history li[data-action=fix]").wait_for()
     assert "Corrections applied" in surveyor.locator("#history li[data-action=fix]").inner_text()
+    surveyor.locator("#versions > li").nth(1).wait_for()  # the version list is reloaded after the status line
     assert surveyor.locator("#versions > li").count() == 2
     # Version 2 closed the near gap; the far one is left, with no correction.
     gaps = surveyor.locator("#findings .finding[data-code=GAP]")
